@@ -1,0 +1,118 @@
+/**
+ * The resolved configuration. Keys match the TOML file (`hearth.toml`) one to one, so the documented
+ * file format and this type cannot drift apart. Every key has a default (see defaults.ts).
+ */
+export interface HearthConfig {
+  /** Virtual hosts served. The first is the primary one. DNS names, bare hostnames and IP literals work. */
+  hosts: string[];
+  /** Directory for the SQLite database, certificates and uploads. */
+  data_dir: string;
+  /** Bare JIDs of server administrators (ad-hoc admin commands, admin page). */
+  admins: string[];
+  log: LogConfig;
+  c2s: C2sConfig;
+  tls: TlsConfig;
+  auth: AuthConfig;
+  http: HttpConfig;
+  storage: StorageConfig;
+  /** External components (XEP-0114), keyed by their domain, e.g. `gateway.localhost`. */
+  components: Record<string, ComponentConfig>;
+  component_listener: ComponentListenerConfig;
+  /** XEP-0128/XEP-0157 contact addresses advertised in the server's disco#info. */
+  contact: ContactConfig;
+  /** Modules to turn off by name (all are on by default). */
+  disabled_modules: string[];
+  limits: LimitsConfig;
+}
+
+export interface LogConfig {
+  level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+  /** `pretty` for humans on a terminal, `json` for log collectors. */
+  format: "pretty" | "json";
+}
+
+export interface C2sConfig {
+  /** Interface addresses to listen on; `::` (all, dual-stack) by default. */
+  interfaces: string[];
+  /** STARTTLS port; 0 picks a free port (tests). -1 disables the listener. */
+  port: number;
+  /** Direct TLS port (XEP-0368); 0 picks a free port, -1 disables it. */
+  tls_port: number;
+  /** Require TLS before authentication. Turning this off is for trusted networks only. */
+  require_encryption: boolean;
+  /** Largest stanza accepted, in bytes (RFC 6120 §13.12 says at least 10000). */
+  stanza_size_limit: number;
+  /** Deepest element nesting accepted inside a stanza. */
+  max_depth: number;
+  /** Seconds of silence after which the server pings a client (XEP-0199). */
+  ping_interval: number;
+  /** Seconds to wait for the ping reply before closing the connection. */
+  ping_timeout: number;
+  /** Seconds a connection may take to authenticate before it is closed. */
+  auth_timeout: number;
+  /** Maximum number of simultaneous c2s connections (all states). */
+  max_connections: number;
+  /** Maximum resources bound at once per account. */
+  max_resources: number;
+}
+
+export interface TlsConfig {
+  /** PEM certificate chain path; empty means generate/reuse a self-signed one in the data dir. */
+  cert: string;
+  /** PEM private key path. */
+  key: string;
+}
+
+export interface AuthConfig {
+  /** PBKDF2 iterations for newly stored SCRAM credentials (RFC 7677 recommends at least 4096). */
+  scram_iterations: number;
+  /** Failed SASL attempts allowed on one connection before it is closed. */
+  max_failures_per_connection: number;
+  /** Failed attempts per remote IP within `failure_window` seconds before further attempts are refused. */
+  max_failures_per_ip: number;
+  failure_window: number;
+  /** Offer SASL PLAIN (only ever over TLS). */
+  allow_plain: boolean;
+}
+
+export interface HttpConfig {
+  interfaces: string[];
+  /** Plain HTTP port; 0 picks a free port, -1 disables it. */
+  port: number;
+  /** HTTPS port; 0 picks a free port, -1 disables it. */
+  tls_port: number;
+  /** Public base URL if behind a reverse proxy, e.g. `https://chat.example.org`. Empty: derived. */
+  external_url: string;
+}
+
+export interface StorageConfig {
+  /** `sqlite` (embedded, default); `postgres` comes later. */
+  driver: "sqlite";
+  /** SQLite file name inside data_dir. */
+  sqlite_file: string;
+}
+
+export interface ComponentConfig {
+  /** Shared secret for the XEP-0114 handshake. */
+  secret: string;
+}
+
+export interface ComponentListenerConfig {
+  interfaces: string[];
+  /** Port for external components; 0 picks a free port, -1 disables it. */
+  port: number;
+}
+
+export interface ContactConfig {
+  abuse: string[];
+  admin: string[];
+  feedback: string[];
+  sales: string[];
+  security: string[];
+  support: string[];
+}
+
+export interface LimitsConfig {
+  /** Offline messages kept per user; further ones are bounced with resource-constraint. */
+  offline_max_per_user: number;
+}
