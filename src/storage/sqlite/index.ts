@@ -1,0 +1,40 @@
+import type Database from "better-sqlite3";
+import type { AccountStore, KeyValueStore, OfflineStore, RosterStore, Storage } from "../types.ts";
+import { SqliteAccountStore } from "./accounts.ts";
+import { openDatabase } from "./database.ts";
+import { SqliteKeyValueStore } from "./kv.ts";
+import { SqliteOfflineStore } from "./offline.ts";
+import { SqliteRosterStore } from "./roster.ts";
+
+export { SchemaTooNewError } from "./database.ts";
+export { SCHEMA_VERSION } from "./migrations.ts";
+
+class SqliteStorage implements Storage {
+  readonly kind = "sqlite";
+  readonly accounts: AccountStore;
+  readonly roster: RosterStore;
+  readonly offline: OfflineStore;
+  readonly kv: KeyValueStore;
+  readonly #db: Database.Database;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.accounts = new SqliteAccountStore(db);
+    this.roster = new SqliteRosterStore(db);
+    this.offline = new SqliteOfflineStore(db);
+    this.kv = new SqliteKeyValueStore(db);
+  }
+
+  async close(): Promise<void> {
+    // Closing the last connection checkpoints the WAL back into the main file.
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+/**
+ * Opens the embedded SQLite backend at `path` (":memory:" for a throwaway database), applying pending
+ * schema migrations. Rejects with `SchemaTooNewError` if the file was written by a newer Hearth.
+ */
+export async function openSqliteStorage(path: string): Promise<Storage> {
+  return new SqliteStorage(openDatabase(path));
+}

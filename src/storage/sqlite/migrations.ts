@@ -1,0 +1,77 @@
+/**
+ * The schema as an ordered list of migrations. Migration N (1-based) brings the schema to version N; a
+ * released migration is never edited, only followed by a new one. The PostgreSQL backend mirrors this list,
+ * so the SQL sticks to what both accept (TEXT, INTEGER, BIGINT, ON CONFLICT, RETURNING); SQLite-only
+ * constructs are marked `SQLite-only` with the PostgreSQL equivalent next to them.
+ *
+ * No foreign keys between the tables on purpose: each store owns its data and deletes it itself
+ * (see `AccountStore.delete`), so a module can keep state for a user of another host or before the
+ * account row exists (e.g. offline messages pushed while the account is being created).
+ *
+ * Ordering: usernames, contacts and keys are compared with SQLite's BINARY collation, i.e. by UTF-8
+ * bytes, which is Unicode code point order. PostgreSQL must use `COLLATE "C"` on these columns to match.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: accounts, roster, offline messages, key-value documents.
+  `
+  CREATE TABLE accounts (
+    uuid TEXT NOT NULL PRIMARY KEY,
+    host TEXT NOT NULL,
+    username TEXT NOT NULL,
+    -- JSON of AccountCredentials (SCRAM records only, never a password).
+    credentials TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_seen BIGINT,
+    last_status TEXT,
+    UNIQUE (host, username)
+  );
+
+  CREATE TABLE roster_items (
+    host TEXT NOT NULL,
+    username TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    name TEXT,
+    subscription TEXT NOT NULL CHECK (subscription IN ('none', 'to', 'from', 'both')),
+    -- Booleans as 0/1 integers: SQLite has no boolean type and better-sqlite3 cannot bind JS booleans.
+    ask_out INTEGER NOT NULL CHECK (ask_out IN (0, 1)),
+    ask_in INTEGER NOT NULL CHECK (ask_in IN (0, 1)),
+    approved INTEGER NOT NULL CHECK (approved IN (0, 1)),
+    -- JSON array of group names, in the order the client gave them.
+    groups TEXT NOT NULL,
+    pending_in_stanza TEXT,
+    PRIMARY KEY (host, username, contact)
+  );
+
+  -- One counter per user, bumped in the same transaction as every roster change (XEP-0237).
+  CREATE TABLE roster_versions (
+    host TEXT NOT NULL,
+    username TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    PRIMARY KEY (host, username)
+  );
+
+  CREATE TABLE offline_messages (
+    -- SQLite-only: AUTOINCREMENT guarantees an id is never reused, even after the newest row is deleted,
+    -- so a remove() with ids from an earlier peek() can never hit a message stored since.
+    -- PostgreSQL: id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY.
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    host TEXT NOT NULL,
+    username TEXT NOT NULL,
+    stanza TEXT NOT NULL,
+    stored_at BIGINT NOT NULL
+  );
+  CREATE INDEX offline_messages_user ON offline_messages (host, username, id);
+
+  CREATE TABLE kv (
+    host TEXT NOT NULL,
+    username TEXT NOT NULL,
+    store TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (host, username, store, key)
+  );
+  `,
+];
+
+/** The schema version this build of Hearth creates and understands. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
