@@ -1,0 +1,44 @@
+import type { HearthConfig } from "./types.ts";
+
+/**
+ * The built-in configuration: what `npm start` runs with when there is no `hearth.toml` and no environment
+ * overrides. Returns a fresh object every time so callers may mutate it.
+ */
+export function defaultConfig(): HearthConfig {
+  return {
+    hosts: ["localhost"],
+    data_dir: "./data",
+    admins: [],
+    log: { level: "info", format: "pretty" },
+    c2s: {
+      interfaces: ["::"],
+      port: 5222,
+      tls_port: 5223,
+      require_encryption: true,
+      stanza_size_limit: 262144,
+      // Real payloads (pubsub events carrying XHTML, data forms) stay well under 20 levels.
+      max_depth: 32,
+      ping_interval: 300,
+      ping_timeout: 60,
+      auth_timeout: 60,
+      max_connections: 10000,
+      max_resources: 10,
+    },
+    tls: { cert: "", key: "" },
+    auth: {
+      scram_iterations: 4096,
+      max_failures_per_connection: 3,
+      max_failures_per_ip: 20,
+      failure_window: 300,
+      allow_plain: true,
+    },
+    http: { interfaces: ["::"], port: 5280, tls_port: 5281, external_url: "" },
+    storage: { driver: "sqlite", sqlite_file: "hearth.db" },
+    components: {},
+    // Components authenticate with a shared secret over plain TCP (XEP-0114), so only loopback by default.
+    component_listener: { interfaces: ["127.0.0.1"], port: 5347 },
+    contact: { abuse: [], admin: [], feedback: [], sales: [], security: [], support: [] },
+    disabled_modules: [],
+    limits: { offline_max_per_user: 1000 },
+  };
+}

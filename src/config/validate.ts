@@ -1,0 +1,122 @@
+import { isIPv6 } from "node:net";
+import { normalizeDomain, parseJid } from "../jid/jid.ts";
+import { ConfigError } from "./errors.ts";
+import type { HearthConfig } from "./types.ts";
+
+/**
+ * Normalizes a configured domain: IDNA/lowercase via the JID rules (RFC 7622 §3.2), and a bare IPv6 literal
+ * gets the brackets a JID domainpart needs (`::1` → `[::1]`), so users may write it either way.
+ */
+export function normalizeHost(host: string): string {
+  const trimmed = host.trim();
+  return normalizeDomain(isIPv6(trimmed) ? `[${trimmed}]` : trimmed);
+}
+
+function reason(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function checkDomain(value: string, key: string): string {
+  if (value.trim() === "") throw new ConfigError(`${key}: empty domain`);
+  try {
+    return normalizeHost(value);
+  } catch (e) {
+    throw new ConfigError(`${key}: "${value}" is not a valid domain (${reason(e)})`);
+  }
+}
+
+// RFC 3986 §3.1 scheme, then anything: xmpp:, mailto:, https: addresses for XEP-0157.
+const URI = /^[a-z][a-z0-9+.-]*:\S+$/i;
+
+/**
+ * Checks what the schema cannot (domains, JIDs, secrets, port clashes) and normalizes domains and JIDs in
+ * place. Returns warnings the server must print prominently; throws ConfigError on the first real problem.
+ */
+export function validateConfig(config: HearthConfig): string[] {
+  const warnings: string[] = [];
+
+  if (config.hosts.length === 0) throw new ConfigError("hosts: at least one host is required");
+  const hosts = config.hosts.map((h) => checkDomain(h, "hosts"));
+  const dup = hosts.find((h, i) => hosts.indexOf(h) !== i);
+  if (dup) throw new ConfigError(`hosts: "${dup}" is listed twice`);
+  config.hosts = hosts;
+
+  config.admins = config.admins.map((admin) => {
+    let jid: ReturnType<typeof parseJid>;
+    try {
+      jid = parseJid(admin);
+    } catch (e) {
+      throw new ConfigError(`admins: "${admin}" is not a valid JID (${reason(e)})`);
+    }
+    if (!jid.local || jid.resource) throw new ConfigError(`admins: "${admin}" must be a bare JID like user@host`);
+    return `${jid.local}@${jid.domain}`;
+  });
+
+  const components: HearthConfig["components"] = {};
+  for (const [domain, component] of Object.entries(config.components)) {
+    const normalized = checkDomain(domain, "components");
+    if (hosts.includes(normalized)) {
+      throw new ConfigError(`components."${domain}": a component cannot use a domain that is also in hosts`);
+    }
+    if (components[normalized]) throw new ConfigError(`components: "${domain}" is listed twice`);
+    if (component.secret === "") throw new ConfigError(`components."${domain}".secret must be set (non-empty)`);
+    components[normalized] = { ...component };
+  }
+  config.components = components;
+
+  for (const [kind, addresses] of Object.entries(config.contact)) {
+    for (const address of addresses as string[]) {
+      if (!URI.test(address)) {
+        throw new ConfigError(`contact.${kind}: "${address}" must be a URI such as mailto:… or xmpp:…`);
+      }
+    }
+  }
+
+  if ((config.tls.cert === "") !== (config.tls.key === "")) {
+    throw new ConfigError(
+      "tls.cert and tls.key must be set together (or both left empty for a self-signed certificate)",
+    );
+  }
+  if (config.data_dir === "") throw new ConfigError("data_dir must not be empty");
+  if (config.storage.sqlite_file === "") throw new ConfigError("storage.sqlite_file must not be empty");
+  if (config.http.external_url !== "" && !/^https?:\/\/[^\s/]+/.test(config.http.external_url)) {
+    throw new ConfigError(`http.external_url: "${config.http.external_url}" must be an http:// or https:// URL`);
+  }
+
+  checkListeners(config);
+
+  if (!config.c2s.require_encryption) {
+    warnings.push(
+      "c2s.require_encryption is OFF: clients may log in and chat without TLS, so passwords and messages can cross " +
+        "the network in clear text. Only do this on a trusted network.",
+    );
+  }
+  if (config.c2s.port === -1 && config.c2s.tls_port === -1) {
+    warnings.push("both c2s.port and c2s.tls_port are -1: no client can connect");
+  }
+  return warnings;
+}
+
+function checkListeners(config: HearthConfig): void {
+  const listeners: [string, number, string[]][] = [
+    ["c2s.port", config.c2s.port, config.c2s.interfaces],
+    ["c2s.tls_port", config.c2s.tls_port, config.c2s.interfaces],
+    ["http.port", config.http.port, config.http.interfaces],
+    ["http.tls_port", config.http.tls_port, config.http.interfaces],
+    ["component_listener.port", config.component_listener.port, config.component_listener.interfaces],
+  ];
+  const seen = new Map<number, string>();
+  for (const [key, port, interfaces] of listeners) {
+    if (port === -1) continue;
+    const section = key.slice(0, key.indexOf("."));
+    if (interfaces.length === 0) {
+      throw new ConfigError(`${section}.interfaces is empty; set ${key} = -1 to disable the listener instead`);
+    }
+    if (interfaces.some((i) => i.trim() === "")) throw new ConfigError(`${section}.interfaces: empty address`);
+    // 0 asks the OS for a free port, so several listeners may use it.
+    if (port === 0) continue;
+    const other = seen.get(port);
+    if (other) throw new ConfigError(`${key} and ${other} are both ${port}; each listener needs its own port`);
+    seen.set(port, key);
+  }
+}
