@@ -1,0 +1,475 @@
+import { randomBytes } from "node:crypto";
+import { StanzaError, StreamError } from "../core/errors.ts";
+import type { Host } from "../core/host.ts";
+import type { Server } from "../core/server.ts";
+import type { C2sSession, CloseInfo } from "../core/session.ts";
+import { generateResource } from "../core/sessions.ts";
+import { errorReplyFrom, iqResult, isStanzaKind, streamErrorElement } from "../core/stanza.ts";
+import { type Jid, JidError, makeJid, tryParseJid } from "../jid/jid.ts";
+import type { Logger } from "../log.ts";
+import { type XmlElement, xml } from "../xml/element.ts";
+import { NS } from "../xmpp/ns.ts";
+import type { AuthThrottle } from "./auth-throttle.ts";
+import { SaslNegotiation } from "./sasl-negotiation.ts";
+import type { StreamTransport, StreamTransportEvents } from "./transport.ts";
+
+/**
+ * The connection state machine of RFC 6120 (jackal-style):
+ *
+ *   connected → (TLS) → authenticating → authenticated → bound → closed
+ *
+ * Elements are processed strictly one at a time, in arrival order, even when a handler awaits storage,
+ * so replies never overtake each other.
+ */
+export type C2sState = "connected" | "authenticated" | "bound" | "closed";
+
+const MAX_QUEUE = 256;
+
+let nextId = 0;
+
+export class C2sStream implements C2sSession, StreamTransportEvents {
+  readonly kind = "c2s";
+  readonly id = `c2s-${(++nextId).toString(36)}`;
+  readonly connectedAt = Date.now();
+  state: C2sState = "connected";
+
+  private hostObj: Host | null = null;
+  private jidValue: Jid | null = null;
+  private usernameValue = "";
+  presence: XmlElement | null = null;
+  priority = 0;
+  interested = false;
+
+  private headerSent = false;
+  private sasl: SaslNegotiation | null = null;
+  private readonly queue: XmlElement[] = [];
+  private processing = false;
+  private paused = false;
+  private authTimer: NodeJS.Timeout | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private pingTimer: NodeJS.Timeout | null = null;
+  private closeError: StreamError | null = null;
+  private cleanClose = false;
+  private resolveFinished!: () => void;
+  readonly finished = new Promise<void>((r) => {
+    this.resolveFinished = r;
+  });
+  private readonly log: Logger;
+
+  constructor(
+    private readonly server: Server,
+    private readonly conn: StreamTransport,
+    private readonly throttle: AuthThrottle,
+  ) {
+    this.log = server.log.child({ c2s: this.id });
+    server.connections.add(this);
+    this.authTimer = setTimeout(
+      () => this.close(new StreamError("connection-timeout", "Authentication took too long")),
+      server.config.c2s.auth_timeout * 1000,
+    );
+    this.authTimer.unref();
+  }
+
+  // ---- C2sSession ---------------------------------------------------------------------------------
+
+  get jid(): Jid {
+    if (!this.jidValue) throw new Error("session is not bound");
+    return this.jidValue;
+  }
+  get host(): string {
+    return this.hostObj?.name ?? "";
+  }
+  get username(): string {
+    return this.usernameValue;
+  }
+  get resource(): string {
+    return this.jidValue?.resource ?? "";
+  }
+  get transport() {
+    return this.conn.kind;
+  }
+  get secure(): boolean {
+    return this.conn.secure;
+  }
+  get remoteAddress(): string {
+    return this.conn.remoteAddress;
+  }
+  get closed(): boolean {
+    return this.state === "closed";
+  }
+
+  send(stanza: XmlElement): void {
+    if (this.state === "closed") return;
+    this.conn.send(stanza);
+  }
+
+  /** Closes the stream, sending a stream error first if given (RFC 6120 §4.9.1.1). */
+  close(error?: StreamError): void {
+    if (this.state === "closed" || this.closeError) return;
+    if (error) {
+      this.closeError = error;
+      if (error.condition !== "system-shutdown" && error.condition !== "conflict") {
+        this.log.debug({ condition: error.condition, text: error.text }, "closing with stream error");
+      }
+      // RFC 6120 §4.9.1.2: an error during stream setup still needs our stream header first.
+      if (!this.headerSent) this.sendHeader(this.server.config.hosts[0] ?? "localhost");
+      this.conn.send(streamErrorElement(error));
+    }
+    this.conn.closeStream();
+  }
+
+  // ---- transport events ---------------------------------------------------------------------------
+
+  onActivity(): void {
+    if (this.state !== "bound") return;
+    if (this.pingTimer) {
+      clearTimeout(this.pingTimer);
+      this.pingTimer = null;
+    }
+    this.armIdleTimer();
+  }
+
+  onStreamOpen(attrs: Record<string, string>): void {
+    const to = attrs.to ?? "";
+    const host = this.server.userHost(tryParseJid(to)?.toString() ?? to);
+    this.sendHeader(host?.name ?? this.server.config.hosts[0] ?? "localhost");
+    // RFC 6120 §4.8: namespaces are checked before anything else.
+    if (attrs.xmlns !== NS.client) {
+      this.close(new StreamError("invalid-namespace", "The default namespace must be jabber:client"));
+      return;
+    }
+    if (!host) {
+      this.close(new StreamError("host-unknown", `This server does not serve ${to || "(no 'to' given)"}`));
+      return;
+    }
+    if (this.hostObj && host !== this.hostObj) {
+      // A restarted stream must stay on the host it authenticated against.
+      this.close(new StreamError("host-unknown", "The host changed during stream restart"));
+      return;
+    }
+    // RFC 6120 §4.7.5: we speak version 1.0 only.
+    const major = Number.parseInt((attrs.version ?? "0").split(".")[0] ?? "0", 10);
+    if (!(major >= 1)) {
+      this.close(new StreamError("unsupported-version", "XMPP version 1.0 is required"));
+      return;
+    }
+    this.hostObj = host;
+    this.sendFeatures();
+  }
+
+  onElement(el: XmlElement): void {
+    if (this.state === "closed" || this.closeError) return;
+    if (!this.headerSent) {
+      this.close(new StreamError("not-well-formed", "Stream header expected"));
+      return;
+    }
+    this.queue.push(el);
+    if (this.queue.length > MAX_QUEUE && !this.paused) {
+      this.paused = true;
+      this.conn.pause();
+    }
+    if (!this.processing) void this.drain();
+  }
+
+  onStreamClose(): void {
+    this.cleanClose = true;
+    // RFC 6120 §4.4: answer the closing tag with ours; the transport then ends the connection.
+    this.conn.closeStream();
+  }
+
+  onTransportError(err: StreamError): void {
+    this.close(err);
+  }
+
+  onDisconnect(): void {
+    if (this.state === "closed") return;
+    const wasBound = this.state === "bound";
+    this.state = "closed";
+    this.queue.length = 0;
+    for (const t of [this.authTimer, this.idleTimer, this.pingTimer]) if (t) clearTimeout(t);
+    this.server.connections.delete(this);
+    if (!wasBound || !this.hostObj) {
+      this.resolveFinished();
+      return;
+    }
+    this.server.sessions.unbind(this);
+    const info: CloseInfo = { error: this.closeError, clean: this.cleanClose };
+    this.hostObj.events
+      .fire("c2s.session.closed", { session: this, info })
+      .catch((err) => this.log.error({ err }, "session close handler failed"))
+      .finally(() => this.resolveFinished());
+  }
+
+  // ---- processing ---------------------------------------------------------------------------------
+
+  private async drain(): Promise<void> {
+    this.processing = true;
+    try {
+      for (let el = this.queue.shift(); el; el = this.queue.shift()) {
+        try {
+          await this.handle(el);
+        } catch (err) {
+          if (err instanceof StreamError) {
+            this.close(err);
+          } else {
+            this.log.error({ err, element: el.toString() }, "failed to process element");
+            this.close(new StreamError("internal-server-error"));
+          }
+        }
+        if (this.state === "closed" || this.closeError) return;
+        if (this.paused && this.queue.length < MAX_QUEUE / 2) {
+          this.paused = false;
+          this.conn.resume();
+        }
+      }
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private async handle(el: XmlElement): Promise<void> {
+    const ns = el.attrs.xmlns ?? NS.client;
+    if (this.state === "connected") {
+      if (ns === NS.tls && el.name === "starttls") return this.startTls();
+      if (ns === NS.sasl) return this.handleSasl(el);
+      throw new StreamError("not-authorized", "Authenticate first");
+    }
+    const isStanza = ns === NS.client && isStanzaKind(el.name);
+    if (this.state === "authenticated") {
+      if (isStanza && el.name === "iq" && el.getChild("bind", NS.bind)) return this.bind(el);
+      if (!isStanza && (await this.handleStreamElement(el, ns))) return;
+      throw new StreamError("not-authorized", "Bind a resource first");
+    }
+    if (isStanza) return this.processStanza(el);
+    if (await this.handleStreamElement(el, ns)) return;
+    throw new StreamError("unsupported-stanza-type", `<${el.name} xmlns='${ns}'/> is not understood`);
+  }
+
+  /** Top-level elements owned by modules (stream management, CSI, ...). */
+  private async handleStreamElement(el: XmlElement, ns: string): Promise<boolean> {
+    const handler = this.hostObj?.streamElements.get(`${ns} ${el.name}`);
+    if (!handler) return false;
+    await handler(el, this);
+    return true;
+  }
+
+  // ---- TLS and SASL -------------------------------------------------------------------------------
+
+  private async startTls(): Promise<void> {
+    if (!this.conn.canStartTls) {
+      // RFC 6120 §5.4.2.2
+      this.conn.send(xml("failure", { xmlns: NS.tls }));
+      this.conn.closeStream();
+      return;
+    }
+    this.conn.send(xml("proceed", { xmlns: NS.tls }));
+    this.headerSent = false;
+    this.sasl = null;
+    try {
+      await this.conn.startTls();
+    } catch (err) {
+      this.log.debug({ err }, "TLS handshake failed");
+      this.conn.destroy();
+    }
+  }
+
+  private async handleSasl(el: XmlElement): Promise<void> {
+    if (!this.sasl) throw new StreamError("not-authorized", "SASL is not available on this stream");
+    const outcome = await this.sasl.handle(el);
+    if (outcome.kind === "failure") {
+      if (outcome.tooMany) throw new StreamError("policy-violation", "Too many failed authentication attempts");
+      return;
+    }
+    if (outcome.kind === "success") {
+      this.usernameValue = outcome.username;
+      this.state = "authenticated";
+      this.sasl = null;
+      if (this.authTimer) clearTimeout(this.authTimer);
+      this.authTimer = null;
+      // RFC 6120 §6.4.6: both sides start a fresh stream over the same connection.
+      this.headerSent = false;
+      this.conn.restartStream();
+    }
+  }
+
+  // ---- resource binding (RFC 6120 §7) -------------------------------------------------------------
+
+  private async bind(iq: XmlElement): Promise<void> {
+    const host = this.hostObj as Host;
+    const reply = (err: StanzaError) => {
+      const r = errorReplyFrom(iq, err);
+      if (r) this.conn.send(r);
+    };
+    if (iq.attrs.type !== "set") return reply(new StanzaError("modify", "bad-request", "Bind with type='set'"));
+    const requested = iq.getChild("bind", NS.bind)?.getChildText("resource")?.trim() ?? "";
+    let full: Jid;
+    try {
+      full = makeJid(this.usernameValue, host.name, requested || generateResource());
+    } catch (err) {
+      if (err instanceof JidError)
+        return reply(new StanzaError("modify", "bad-request", `Invalid resource: ${err.message}`));
+      throw err;
+    }
+    const previous = this.jidValue;
+    this.jidValue = full;
+    try {
+      this.server.sessions.bind(this, full.bare, full.resource);
+    } catch (err) {
+      this.jidValue = previous;
+      if (err instanceof StanzaError) return reply(err);
+      throw err;
+    }
+    this.state = "bound";
+    this.conn.send(
+      xml(
+        "iq",
+        { type: "result", id: iq.attrs.id },
+        xml("bind", { xmlns: NS.bind }, xml("jid", null, full.toString())),
+      ),
+    );
+    this.armIdleTimer();
+    this.log.debug({ jid: full.toString(), transport: this.conn.kind }, "bound");
+    await host.events.fire("c2s.session.bound", { session: this });
+  }
+
+  // ---- stanzas ------------------------------------------------------------------------------------
+
+  private async processStanza(stanza: XmlElement): Promise<void> {
+    const host = this.hostObj as Host;
+    const me = this.jid;
+    // RFC 6120 §8.1.2.1: the server stamps the full JID; a client claiming another address is an error.
+    const claimed = stanza.attrs.from;
+    if (claimed !== undefined) {
+      const c = tryParseJid(claimed);
+      if (!c || (!c.equals(me) && !c.equals(me.bare))) {
+        throw new StreamError("invalid-from", "The 'from' address does not match your JID");
+      }
+    }
+    stanza.attrs.from = me.toString();
+    const kind = stanza.name as "message" | "presence" | "iq";
+
+    // RFC 6120 §8.2.3: iq needs an id and one of the four types.
+    if (kind === "iq") {
+      const type = stanza.attrs.type;
+      if (!stanza.attrs.id || (type !== "get" && type !== "set" && type !== "result" && type !== "error")) {
+        const r = errorReplyFrom(
+          stanza,
+          new StanzaError("modify", "bad-request", "An iq needs an id and a valid type"),
+        );
+        if (r) this.send(r);
+        return;
+      }
+      // Legacy session establishment (RFC 3921 §3, kept optional by RFC 6121): a no-op.
+      if (type === "set" && stanza.getChild("session", NS.session) && stanza.attrs.to === undefined) {
+        this.send(iqResult(stanza));
+        return;
+      }
+      if (type === "set" && stanza.getChild("bind", NS.bind)) {
+        const r = errorReplyFrom(stanza, new StanzaError("cancel", "not-allowed", "A resource is already bound"));
+        if (r) this.send(r);
+        return;
+      }
+    }
+
+    let to: Jid | null = null;
+    if (stanza.attrs.to !== undefined) {
+      to = tryParseJid(stanza.attrs.to);
+      if (!to) {
+        const r = errorReplyFrom(stanza, new StanzaError("modify", "jid-malformed", "Invalid 'to' address"));
+        if (r) {
+          delete r.attrs.from;
+          this.send(r);
+        }
+        return;
+      }
+      stanza.attrs.to = to.toString();
+    }
+
+    if (await host.events.fire(`pre-${kind}`, { stanza, session: this, from: me, to })) return;
+
+    if (!to) {
+      // RFC 6120 §10.3: no 'to' means the account itself (message, iq); presence without 'to' is a
+      // broadcast that the presence module handles in pre-presence.
+      if (kind === "presence") return;
+      stanza.attrs.to = me.bareString;
+    }
+    await this.server.router.route(stanza, this);
+  }
+
+  // ---- stream header and features -----------------------------------------------------------------
+
+  private sendHeader(from: string): void {
+    if (this.headerSent) return;
+    this.headerSent = true;
+    this.conn.openStream({
+      from,
+      id: randomBytes(12).toString("base64url"),
+      version: "1.0",
+      "xml:lang": "en",
+    });
+  }
+
+  private sendFeatures(): void {
+    const host = this.hostObj as Host;
+    const features = xml("stream:features");
+    const t = this.conn;
+    if (this.state === "connected") {
+      const requireTls = this.server.config.c2s.require_encryption;
+      if (!t.secure && t.canStartTls) {
+        features.append(xml("starttls", { xmlns: NS.tls }, requireTls ? xml("required") : undefined));
+      }
+      // RFC 6120 §5.3.1: when TLS is mandatory, offer nothing else before it.
+      if (t.secure || !requireTls) {
+        this.sasl ??= new SaslNegotiation({
+          host: host.name,
+          storage: this.server.storage,
+          transport: t,
+          requireEncryption: requireTls,
+          allowPlain: this.server.config.auth.allow_plain,
+          maxFailures: this.server.config.auth.max_failures_per_connection,
+          throttle: this.throttle,
+          send: (el) => t.send(el),
+        });
+        features.append(...this.sasl.features());
+        for (const f of host.streamFeatures) {
+          if (f.stage === "pre-auth") features.append(f.element({ secure: t.secure, session: null }));
+        }
+      }
+    } else {
+      features.append(xml("bind", { xmlns: NS.bind }), xml("session", { xmlns: NS.session }, xml("optional")));
+      for (const f of host.streamFeatures) {
+        if (f.stage === "post-auth") features.append(f.element({ secure: t.secure, session: this }));
+      }
+    }
+    t.send(features);
+  }
+
+  // ---- liveness (XEP-0199 server-to-client pings) ------------------------------------------------
+
+  private armIdleTimer(): void {
+    const { ping_interval } = this.server.config.c2s;
+    if (ping_interval <= 0) return;
+    if (this.idleTimer) {
+      this.idleTimer.refresh();
+      return;
+    }
+    this.idleTimer = setTimeout(() => this.pingClient(), ping_interval * 1000);
+    this.idleTimer.unref();
+  }
+
+  private pingClient(): void {
+    if (this.state !== "bound" || this.pingTimer) return;
+    this.send(
+      xml(
+        "iq",
+        { type: "get", id: `ping-${randomBytes(4).toString("hex")}`, from: this.host, to: this.jid.toString() },
+        xml("ping", { xmlns: NS.ping }),
+      ),
+    );
+    this.pingTimer = setTimeout(
+      () => this.close(new StreamError("connection-timeout", "No answer to ping")),
+      this.server.config.c2s.ping_timeout * 1000,
+    );
+    this.pingTimer.unref();
+  }
+}

@@ -1,0 +1,20 @@
+import type { ModuleDefinition } from "../core/module.ts";
+import { capsModule } from "./caps.ts";
+import { contactAddressesModule } from "./contact-addresses.ts";
+import { discoModule } from "./disco.ts";
+import { lastActivityModule } from "./last-activity.ts";
+import { pingModule } from "./ping.ts";
+import { timeModule } from "./time.ts";
+import { versionModule } from "./version.ts";
+
+/** Every built-in module, in load order. Modules that provide services load before their users. */
+export const builtinModules: ModuleDefinition[] = [
+  discoModule,
+  pingModule,
+  versionModule,
+  timeModule,
+  lastActivityModule,
+  contactAddressesModule,
+  // Last: computes its hash over the features every other module registered.
+  capsModule,
+];

@@ -1,0 +1,28 @@
+import { readFileSync } from "node:fs";
+import type { ModuleDefinition } from "../core/module.ts";
+import { xml } from "../xml/element.ts";
+import { NS } from "../xmpp/ns.ts";
+
+/** The version from package.json, read once. */
+export const HEARTH_VERSION: string = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version?: string;
+    };
+    return pkg.version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+})();
+
+/** XEP-0092 Software Version of the server. The OS is not disclosed (XEP-0092 §5 security note). */
+export const versionModule: ModuleDefinition = {
+  name: "version",
+  specs: [{ spec: "XEP-0092", version: "1.1" }],
+  load(ctx) {
+    ctx.feature(NS.version);
+    ctx.iq("get", NS.version, () =>
+      xml("query", { xmlns: NS.version }, xml("name", null, "Hearth"), xml("version", null, HEARTH_VERSION)),
+    );
+  },
+};
