@@ -68,7 +68,9 @@ function canonicalIp(ip: string): string {
 
 /**
  * Every name the server's certificate must cover: each host (IP literals as IP names), plus the service
- * subdomains `conference.<host>` and `upload.<host>` of every non-IP host, plus external component domains.
+ * subdomains `conference.<host>` and `upload.<host>` of every non-IP host (clients reach upload over HTTPS).
+ * XEP-0114 component domains are left out: clients never open TLS to them, and adding a component should not
+ * change the fingerprint users have accepted.
  */
 export function requiredNames(config: HearthConfig): { dns: string[]; ips: string[] } {
   const dns = new Set<string>();
@@ -83,7 +85,6 @@ export function requiredNames(config: HearthConfig): { dns: string[]; ips: strin
       dns.add(`upload.${name}`);
     }
   }
-  for (const domain of Object.keys(config.components)) dns.add(domain);
   return { dns: [...dns], ips: [...ips] };
 }
 

@@ -7,8 +7,15 @@ import { statusLines } from "../cert-report.ts";
 import { CliError, type CommonOptions, loadForCli, withCommonOptions } from "../common.ts";
 import { examples, hostPort, table } from "../format.ts";
 
+/**
+ * Whether `startServer` opens the HTTP listeners yet. No HTTP service (WebSocket, BOSH, upload) exists in this
+ * version; whoever adds the first one flips this so `check` tells the truth.
+ */
+const HTTP_SERVED = false;
+
 /** One row per listening socket the server would open, with its TLS mode. */
 export function listenerRows(config: HearthConfig): string[][] {
+  const components = Object.keys(config.components).length;
   const specs: [string, number, string[], string][] = [
     [
       "c2s",
@@ -23,13 +30,22 @@ export function listenerRows(config: HearthConfig): string[][] {
       "component",
       config.component_listener.port,
       config.component_listener.interfaces,
-      `none (XEP-0114; ${Object.keys(config.components).length} component(s) configured)`,
+      `none (XEP-0114; ${components} component${components === 1 ? "" : "s"})`,
     ],
   ];
   const rows: string[][] = [];
   for (const [name, port, interfaces, tls] of specs) {
     if (port === -1) {
       rows.push([name, "disabled", ""]);
+      continue;
+    }
+    if (name.startsWith("http") && !HTTP_SERVED) {
+      rows.push([name, "not started", "no HTTP service in this version"]);
+      continue;
+    }
+    // The XEP-0114 listener only runs when there is a component to accept.
+    if (name === "component" && components === 0) {
+      rows.push([name, "not started", "no components configured"]);
       continue;
     }
     for (const address of interfaces) rows.push([name, hostPort(address, port === 0 ? "<any free port>" : port), tls]);
