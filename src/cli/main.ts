@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { AccountError } from "../accounts/manager.ts";
 import { ConfigError } from "../config/errors.ts";
 import { JidError } from "../jid/jid.ts";
+import { SchemaTooNewError } from "../storage/sqlite/index.ts";
 import { CertError } from "../tls/certs.ts";
 import { adduserCommand } from "./commands/adduser.ts";
 import { certCommand } from "./commands/cert.ts";
@@ -24,7 +25,8 @@ function isExpected(err: unknown): err is Error {
     err instanceof ConfigError ||
     err instanceof AccountError ||
     err instanceof CertError ||
-    err instanceof JidError
+    err instanceof JidError ||
+    err instanceof SchemaTooNewError
   ) {
     return true;
   }

@@ -205,6 +205,53 @@ describe("check and cert", () => {
   });
 });
 
+describe("start", () => {
+  test("serves on free ports with a temp data dir, and SIGTERM stops it with exit 0", async () => {
+    const dir = join(tmp, "start");
+    const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: tmp, HEARTH_CONFIG: configFile };
+    const args = ["--import", "tsx", "src/cli/main.ts", "start", "--data-dir", dir, "--domain", "localhost"];
+    args.push("--c2s-port", "0", "--c2s-tls-port", "0", "--http-port", "-1", "--http-tls-port", "-1");
+    args.push("--log-format", "json");
+    const child = spawn(process.execPath, args, { cwd: repo, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((done) => child.on("close", (code) => done(code)));
+    const port = await new Promise<number>((done, fail) => {
+      const timer = setTimeout(() => fail(new Error(`no banner; stdout: ${stdout} stderr: ${stderr}`)), 15000);
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        stdout += d;
+        const m = /listening: c2s on \S+:(\d+) \(STARTTLS\)/.exec(stdout);
+        if (m) {
+          clearTimeout(timer);
+          done(Number(m[1]));
+        }
+      });
+    });
+    assert.ok(port > 0);
+    const { connect } = await import("node:net");
+    const greeting = await new Promise<string>((done, fail) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.write("<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' ");
+        socket.write("xmlns:stream='http://etherx.jabber.org/streams'>");
+      });
+      let data = "";
+      socket.setEncoding("utf8").on("data", (d: string) => {
+        data += d;
+        if (data.includes("</stream:features>")) {
+          socket.destroy();
+          done(data);
+        }
+      });
+      socket.on("error", fail);
+    });
+    assert.match(greeting, /urn:ietf:params:xml:ns:xmpp-tls/);
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, stderr);
+    assert.match(stdout, /"source":"generated"/, "a certificate was generated on first start");
+  });
+});
+
 describe("help", () => {
   const commands = [
     ["start"],

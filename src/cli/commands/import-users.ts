@@ -37,6 +37,7 @@ function positive(value: string): number {
 /** `hearth import-users FILE`: bulk account creation from a `username:password` file. */
 export function importUsersCommand(): Command {
   return withCommonOptions(new Command("import-users"))
+    .summary("create accounts from a file of username:password lines")
     .description(
       "create accounts from a text file of username:password lines (user@host:password also works; blank lines " +
         "and # comments are skipped). Existing accounts are left unchanged. Only SCRAM hashes are stored: the " +
