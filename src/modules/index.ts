@@ -3,7 +3,11 @@ import { capsModule } from "./caps.ts";
 import { contactAddressesModule } from "./contact-addresses.ts";
 import { discoModule } from "./disco.ts";
 import { lastActivityModule } from "./last-activity.ts";
+import { messageModule } from "./message.ts";
+import { offlineModule } from "./offline.ts";
 import { pingModule } from "./ping.ts";
+import { presenceModule } from "./presence.ts";
+import { rosterModule } from "./roster.ts";
 import { timeModule } from "./time.ts";
 import { versionModule } from "./version.ts";
 
@@ -15,6 +19,11 @@ export const builtinModules: ModuleDefinition[] = [
   timeModule,
   lastActivityModule,
   contactAddressesModule,
+  // RFC 6121 IM core: roster first (it provides the roster service presence needs).
+  rosterModule,
+  presenceModule,
+  messageModule,
+  offlineModule,
   // Last: computes its hash over the features every other module registered.
   capsModule,
 ];
