@@ -81,13 +81,12 @@ export async function startC2sListeners(server: Server): Promise<Listener> {
       info.push({ name: "c2s", address: a, port: r.port, tls: context ? "starttls" : "none" });
   }
   if (cfg.tls_port >= 0 && context) {
-    const ctx = context;
+    const { cert, key } = server.tls as { cert: string; key: string };
     const r = await listenAll(
       () =>
-        createTlsServer({ secureContext: ctx, ALPNProtocols: ["xmpp-client"] }, (s: TLSSocket) => accept(s, true)).on(
-          "tlsClientError",
-          () => {},
-        ),
+        createTlsServer({ cert, key, minVersion: "TLSv1.2", ALPNProtocols: ["xmpp-client"] }, (s: TLSSocket) =>
+          accept(s, true),
+        ).on("tlsClientError", () => {}),
       cfg.interfaces,
       cfg.tls_port,
     );

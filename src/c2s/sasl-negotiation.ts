@@ -21,6 +21,8 @@ export interface SaslNegotiationOptions {
   requireEncryption: boolean;
   allowPlain: boolean;
   maxFailures: number;
+  /** Iteration count for the indistinguishable fake records of unknown users. */
+  scramIterations: number;
   throttle: AuthThrottle;
   send(el: XmlElement): void;
 }
@@ -109,6 +111,7 @@ export class SaslNegotiation {
       channelBinding: (type) => t.channelBinding(type),
       channelBindingTypes: t.channelBindingTypes,
       plusAdvertised: plusOffered,
+      scramIterations: this.opts.scramIterations,
     });
     if (!this.mech) return this.fail("invalid-mechanism");
     const mech = this.mech;

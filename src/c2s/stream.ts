@@ -418,18 +418,20 @@ export class C2sStream implements C2sSession, StreamTransportEvents {
       if (!t.secure && t.canStartTls) {
         features.append(xml("starttls", { xmlns: NS.tls }, requireTls ? xml("required") : undefined));
       }
-      // RFC 6120 §5.3.1: when TLS is mandatory, offer nothing else before it.
+      this.sasl ??= new SaslNegotiation({
+        host: host.name,
+        storage: this.server.storage,
+        transport: t,
+        requireEncryption: requireTls,
+        allowPlain: this.server.config.auth.allow_plain,
+        maxFailures: this.server.config.auth.max_failures_per_connection,
+        scramIterations: this.server.config.auth.scram_iterations,
+        throttle: this.throttle,
+        send: (el) => t.send(el),
+      });
+      // RFC 6120 §5.3.1: when TLS is mandatory, offer nothing else before it (a client that tries SASL
+      // anyway is told <encryption-required/>).
       if (t.secure || !requireTls) {
-        this.sasl ??= new SaslNegotiation({
-          host: host.name,
-          storage: this.server.storage,
-          transport: t,
-          requireEncryption: requireTls,
-          allowPlain: this.server.config.auth.allow_plain,
-          maxFailures: this.server.config.auth.max_failures_per_connection,
-          throttle: this.throttle,
-          send: (el) => t.send(el),
-        });
         features.append(...this.sasl.features());
         for (const f of host.streamFeatures) {
           if (f.stage === "pre-auth") features.append(f.element({ secure: t.secure, session: null }));

@@ -98,7 +98,8 @@ export class Server {
     if (this.stopping) return;
     this.stopping = true;
     this.log.info({ reason }, "stopping");
-    await Promise.allSettled(this.listeners.map((l) => l.close()));
+    // Stop accepting first; the listeners' close only completes once their connections are gone.
+    const listenersClosed = Promise.allSettled(this.listeners.map((l) => l.close()));
     const open = [...this.connections];
     for (const conn of open) conn.close(new StreamError("system-shutdown", reason));
     // Let sockets flush their closing bytes and modules run their close handlers (unavailable presence,
@@ -107,6 +108,7 @@ export class Server {
       Promise.allSettled(open.map((c) => c.finished)),
       new Promise((r) => setTimeout(r, 3000).unref()),
     ]);
+    await Promise.race([listenersClosed, new Promise((r) => setTimeout(r, 3000).unref())]);
     for (const host of this.hosts.values()) await host.stop();
     await this.storage.close();
     this.log.info("stopped");
