@@ -87,13 +87,15 @@ export class PresenceSubscriptions {
       if (s.presence) await this.ctx.send(readdress(s.presence, s.jid.toString(), to));
     }
     if (available.length === 0) {
-      // §4.3.2: no available resource: unavailable presence, with the last logout time and status if known.
+      // §4.3.2: no available resource: unavailable presence; once every session is gone, with the time and
+      // status of the last logout (the account's last-seen record is a login time while a session is bound).
+      const loggedOut = !this.ctx.sessions.isOnline(user) && account.lastSeen !== null;
       await this.ctx.send(
         xml(
           "presence",
           { type: "unavailable", from: user.toString(), to },
-          account.lastStatus ? xml("status", null, account.lastStatus) : undefined,
-          account.lastSeen !== null ? delayElement(user.toString(), new Date(account.lastSeen)) : undefined,
+          loggedOut && account.lastStatus ? xml("status", null, account.lastStatus) : undefined,
+          loggedOut ? delayElement(user.toString(), new Date(account.lastSeen as number)) : undefined,
         ),
       );
     }
