@@ -31,7 +31,7 @@ export function bareRecipients(resources: C2sSession[], type: MessageType): C2sS
  * | bare JID  | headline        | all non-negative priority              | dropped                                  |
  * | bare JID  | groupchat       | service-unavailable                    | service-unavailable                      |
  * | bare JID  | error           | dropped                                | dropped                                  |
- * | full JID  | any             | that resource (§8.5.3.1)               | chat/normal as bare; groupchat           |
+ * | full JID  | any             | that resource (§8.5.3.1)               | chat as bare; normal, groupchat          |
  * |           |                 |                                        | service-unavailable; headline/error drop |
  * | no account| any but error   | –                                      | service-unavailable (§8.5.1)             |
  */
@@ -46,11 +46,12 @@ export const messageModule: ModuleDefinition = {
         session.send(ev.stanza);
         return true;
       }
-      // §8.5.3.2.1: the resource is gone.
+      // §8.5.3.2.1: the resource is gone. Only chat follows the bare-JID rules; normal and groupchat are
+      // refused (the sender learns it did not arrive), headline and error dropped.
       const type = messageType(ev.stanza.attrs.type);
-      if (type === "groupchat") throw new StanzaError("cancel", "service-unavailable");
-      if (type === "headline" || type === "error") return true;
-      return toBare(ctx, ev);
+      if (type === "chat") return toBare(ctx, ev);
+      if (type === "normal" || type === "groupchat") throw new StanzaError("cancel", "service-unavailable");
+      return true;
     });
   },
 };

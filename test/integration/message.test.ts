@@ -71,6 +71,11 @@ describe("message delivery (RFC 6121 §8.5)", () => {
   it("handles a full JID whose resource is gone by type (§8.5.3.2.1)", async () => {
     assert.deepEqual(await receivers(message("bob@localhost/gone", "g1"), "g1"), ["five", "five-b"]);
     assert.deepEqual(await receivers(message("bob@localhost/gone", "g2", "headline"), "g2"), []);
+    const refused = alice.expect(
+      (el) => el.name === "message" && el.attrs.type === "error" && el.getChildText("body") === "g4",
+    );
+    assert.deepEqual(await receivers(message("bob@localhost/gone", "g4", "normal"), "g4"), []);
+    assert.equal(errorCondition(await refused), "service-unavailable");
     const bounce = alice.expect(
       (el) => el.name === "message" && el.attrs.type === "error" && el.getChildText("body") === "g3",
     );
