@@ -116,6 +116,7 @@ export class C2sStream implements C2sSession, StreamTransportEvents {
       this.conn.send(streamErrorElement(error));
     }
     this.conn.closeStream();
+    this.endSession();
   }
 
   // ---- transport events ---------------------------------------------------------------------------
@@ -175,6 +176,7 @@ export class C2sStream implements C2sSession, StreamTransportEvents {
     this.cleanClose = true;
     // RFC 6120 §4.4: answer the closing tag with ours; the transport then ends the connection.
     this.conn.closeStream();
+    this.endSession();
   }
 
   onTransportError(err: StreamError): void {
@@ -182,6 +184,15 @@ export class C2sStream implements C2sSession, StreamTransportEvents {
   }
 
   onDisconnect(): void {
+    this.endSession();
+  }
+
+  /**
+   * Ends the session as soon as the stream is closing (either side) or the connection is gone, so the
+   * router stops handing it stanzas that could no longer be delivered: once unbound, messages for it take
+   * the RFC 6121 paths (other resources, offline storage). Runs once.
+   */
+  private endSession(): void {
     if (this.state === "closed") return;
     const wasBound = this.state === "bound";
     this.state = "closed";
