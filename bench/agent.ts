@@ -33,6 +33,8 @@ export interface LoginReport {
   latency: HistogramData;
   mechanisms: Record<string, number>;
   elapsedMs: number;
+  /** CPU time this process used meanwhile, ms. */
+  clientCpuMs: number;
 }
 
 /** Traffic counters of the current phase. */
@@ -103,7 +105,6 @@ export class Agent {
   private online: XmppClient[] = [];
   private onlineDirty = false;
   private readonly bareJids: string[] = [];
-  private readonly onlineAt = new Map<number, number>();
 
   // Phase state.
   private phase = "";
@@ -194,7 +195,6 @@ export class Agent {
       try {
         await c.login();
         this.clients.set(user, c);
-        this.onlineAt.set(user, nowUs());
         this.onlineDirty = true;
         report.ok++;
         hist.record(c.timings.online);
@@ -226,6 +226,7 @@ export class Agent {
     const report = newLoginReport();
     const hist = new Histogram();
     const free = this.localUsers();
+    const cpu0 = process.cpuUsage();
     const t0 = Date.now();
     const end = t0 + args.durationMs;
     const slots = Array.from({ length: Math.min(args.concurrency, free.length) }, async () => {
@@ -250,6 +251,8 @@ export class Agent {
     await Promise.all(slots);
     report.elapsedMs = Date.now() - t0;
     report.latency = hist.toJSON();
+    const cpu = process.cpuUsage(cpu0);
+    report.clientCpuMs = (cpu.user + cpu.system) / 1000;
     return report;
   }
 
@@ -268,11 +271,11 @@ export class Agent {
     const burst = Math.max(1, Math.ceil((opts.rate * 100) / 1000)); // at most 100 ms of catching up at once
     this.ticker = setInterval(() => {
       if (!this.generating) return;
+      const senders = this.onlineClients();
+      if (senders.length === 0) return;
       const due = Math.floor((opts.rate * (nowUs() - started)) / 1e6) - this.sent - this.behind;
       const n = Math.min(due, burst);
       if (due > burst) this.behind += due - burst;
-      const senders = this.onlineClients();
-      if (senders.length === 0) return;
       for (let k = 0; k < n; k++) send(senders[Math.floor(Math.random() * senders.length)]!);
     }, TICK_MS);
   }
@@ -442,8 +445,9 @@ export class Agent {
     const status = childText(xml, "status");
     if (status?.startsWith("hp ")) {
       const ts = Number(status.slice(3));
-      // Replies to our probes carry the contact's old status: only broadcasts sent after we came online count.
-      if (ts > (this.onlineAt.get(client.user) ?? Number.POSITIVE_INFINITY)) this.latency.record(nowUs() - ts);
+      // Replies to our probes (RFC 6121 §4.3.2) carry the contact's earlier status: only presence the contact sent
+      // after our initial presence is a broadcast whose latency means something.
+      if (client.presenceSentUs > 0 && ts > client.presenceSentUs) this.latency.record(nowUs() - ts);
     }
   }
 
@@ -472,7 +476,6 @@ export class Agent {
         try {
           await c.login();
           this.clients.set(c.user, c);
-          this.onlineAt.set(c.user, nowUs());
           this.onlineDirty = true;
           this.cycles++;
         } catch (err) {
@@ -576,7 +579,15 @@ export class Agent {
 }
 
 function newLoginReport(): LoginReport {
-  return { ok: 0, failed: 0, errors: {}, latency: new Histogram().toJSON(), mechanisms: {}, elapsedMs: 0 };
+  return {
+    ok: 0,
+    failed: 0,
+    errors: {},
+    latency: new Histogram().toJSON(),
+    mechanisms: {},
+    elapsedMs: 0,
+    clientCpuMs: 0,
+  };
 }
 
 /** The agent methods the coordinator calls (by name, with one JSON argument). */

@@ -2,8 +2,8 @@ import type { BenchRecord, Column } from "./scenarios/types.ts";
 
 /** Rows every table ends with: the two numbers that must be zero. */
 const ALWAYS: Column[] = [
-  { key: "lost", label: "lost messages", better: "lower" },
-  { key: "errors", label: "errors", better: "lower" },
+  { key: "lost", label: "lost messages", better: "none" },
+  { key: "errors", label: "errors", better: "none" },
 ];
 
 function metricOf(r: BenchRecord | undefined, key: string): number | null {
@@ -31,9 +31,7 @@ export function alignPhases(
   for (let i = 0; i < n; i++) {
     const row = per.map((p) => p[i]);
     const first = row.find((r) => r !== undefined)!;
-    // Fixed-rate phases run at half of each server's own max: label them by what they have in common.
-    const label = first.phase.replace(/fixed \d+(\/s| msg\/s)/, "fixed rate");
-    out.push({ label, byServer: row });
+    out.push({ label: first.phase, byServer: row });
   }
   return out;
 }

@@ -42,8 +42,9 @@ Load options:
   --workers N          load-generator processes (default 1; 0 = inside this process)
   --concurrency N      logins in flight at once; login/presence: clients looping (default 50)
   --login-rate N       pace the initial logins to N/s in total (default 0 = unpaced)
-  --mode M             chat/muc: max | rate | both (default both: max, then fixed at half the measured max)
-  --rate N             fixed-rate mode: messages/s in total (default: half the max of the same run)
+  --mode M             chat/muc: max | rate | both (default both: max rate, then fixed at half of that max,
+                       then fixed at --rate when given: one common rate compares CPU per message like for like)
+  --rate N             fixed rate in messages/s in total (--mode rate: default 100 chat, 20 muc)
   --inflight N         max-rate mode: messages circulating (each delivery triggers the next send; default 100)
   --drain S            wait up to S seconds for in-flight deliveries before counting losses (default 10)
   --settle S           pause after server start and after logins (default 2)
@@ -223,6 +224,7 @@ async function smoke(): Promise<number> {
           rosterSize: SMOKE_DEFAULTS.users - 1,
           workDir: dir,
           ...cert,
+          sasl: opts.sasl,
           extraArgs: server === "hearth" ? hearthArgs : [],
           log,
         });

@@ -86,6 +86,7 @@ export async function runScenario(plan: RunPlan): Promise<BenchRecord[]> {
           workDir: dir,
           certFile: plan.certFile,
           keyFile: plan.keyFile,
+          sasl: opts.sasl,
           extraArgs: server === "hearth" ? plan.hearthArgs : [],
           log: plan.log,
         });

@@ -105,7 +105,10 @@ export class XmppClient {
   private secure = false;
   private authenticated = false;
   private scram: ScramClient | undefined;
-  private startedUs = 0;
+  /** When `login()` was called (µs, see lib/clock.ts). */
+  startedUs = 0;
+  /** When the initial presence was sent (µs), 0 before. */
+  presenceSentUs = 0;
   private timer: NodeJS.Timeout | undefined;
   private resolveLogin: ((c: XmppClient) => void) | undefined;
   private rejectLogin: ((e: LoginError) => void) | undefined;
@@ -437,6 +440,7 @@ export class XmppClient {
     const st = this.opts.presenceStatus;
     const status = typeof st === "function" ? st() : st;
     this.send(status === undefined ? "<presence/>" : `<presence><status>${escapeXml(status)}</status></presence>`);
+    this.presenceSentUs = nowUs();
   }
 
   private goOnline(): void {

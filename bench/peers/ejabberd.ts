@@ -48,7 +48,7 @@ listen:
     backlog: 4096
 auth_method: internal
 auth_password_format: scram
-auth_scram_hash: sha
+auth_scram_hash: ${cfg.sasl === "SCRAM-SHA-256" ? "sha256" : "sha"}
 # PEERS.md: the default caches (1000 entries) thrash with thousands of users
 cache_size: ${Math.max(10_000, cfg.users * 2)}
 acl:
@@ -150,7 +150,10 @@ export const ejabberd: Peer = {
       pid: proc.pid,
       rostersProvisioned: cfg.rosterSize > 0,
       setupSeconds,
-      notes: ["mnesia storage", "SASL PLAIN + SCRAM-SHA-1 (4096 iterations, scram password format)"],
+      notes: [
+        "mnesia storage",
+        `SASL PLAIN + ${cfg.sasl === "SCRAM-SHA-256" ? "SCRAM-SHA-256" : "SCRAM-SHA-1"} (4096 iterations, stored as SCRAM)`,
+      ],
       stop: () => proc.stop(),
     };
   },

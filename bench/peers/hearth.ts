@@ -11,10 +11,9 @@ export function hearthRoot(): string {
 }
 
 /**
- * Hearth from source through tsx. Interface (issue 3): `src/cli/main.ts import-users FILE --data-dir DIR` with one
- * `user:password` per line, then `src/cli/main.ts start --domain D --data-dir DIR --c2s-port P --c2s-tls-port -1
- * --http-port -1`. Archive on/off, rosters, MUC and the certificate have no CLI switch yet: pass them with
- * `--hearth-args` (PeerConfig.extraArgs) once they exist.
+ * Hearth from source through tsx (docs/cli.md): `import-users FILE` (one `user:password` per line), `cert use` with
+ * the run's certificate, then `start --c2s-port P` with every other listener off. Archive on/off, rosters and MUC
+ * have no CLI switch yet: pass them with `--hearth-args` (PeerConfig.extraArgs) once they exist.
  */
 export const hearth: Peer = {
   name: "hearth",
@@ -32,7 +31,11 @@ export const hearth: Peer = {
 
     const node = process.execPath;
     const t0 = Date.now();
-    run(node, ["--import", "tsx", main, "import-users", users, "--data-dir", dataDir], { cwd: root });
+    const cli = (...args: string[]) =>
+      run(node, ["--import", "tsx", main, ...args, "--data-dir", dataDir, "--domain", cfg.domain], { cwd: root });
+    cli("import-users", users);
+    // The same certificate as the other servers, so TLS costs the same (docs/cli.md: `hearth cert use`).
+    cli("cert", "use", "--cert", cfg.certFile, "--key", cfg.keyFile);
     const setupSeconds = (Date.now() - t0) / 1000;
     const args = [
       "--import",
@@ -49,6 +52,12 @@ export const hearth: Peer = {
       "-1",
       "--http-port",
       "-1",
+      "--http-tls-port",
+      "-1",
+      "--component-port",
+      "-1",
+      "--log-level",
+      "warn",
       ...cfg.extraArgs,
     ];
     const proc = startServer(node, args, { cwd: root, logFile: join(dir, "stdout.log") });
@@ -66,7 +75,7 @@ export const hearth: Peer = {
       host: "127.0.0.1",
       port,
       domain: cfg.domain,
-      mucDomain: cfg.muc ? `conference.${cfg.domain}` : undefined,
+      mucDomain: undefined, // no MUC in Hearth yet: set `conference.${cfg.domain}` when it has one
       pid: proc.pid,
       rostersProvisioned: false,
       setupSeconds,

@@ -19,6 +19,8 @@ export interface PeerConfig {
   /** PEM certificate and key for `domain`. */
   certFile: string;
   keyFile: string;
+  /** The SASL mechanism the bench will ask for: a peer that can offer it should (ejabberd: SCRAM-SHA-256). */
+  sasl: string;
   /** Extra command-line arguments for the server (Hearth only; e.g. an archive switch). */
   extraArgs: string[];
   log: (line: string) => void;

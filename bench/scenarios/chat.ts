@@ -1,6 +1,6 @@
 import { sleep } from "../lib/clock.ts";
 import { callAll } from "../lib/pool.ts";
-import { connectAll, trafficPhase } from "./common.ts";
+import { connectAll, phasePlan, trafficPhase } from "./common.ts";
 import type { BenchRecord, Column, Scenario, ScenarioContext } from "./types.ts";
 
 const COLUMNS: Column[] = [
@@ -10,6 +10,7 @@ const COLUMNS: Column[] = [
   { key: "p999_ms", label: "p99.9 ms", better: "lower" },
   { key: "server_cpu_ms_per_msg", label: "server CPU ms/msg", better: "lower" },
   { key: "server_cpu_util", label: "server cores busy", better: "none" },
+  { key: "client_cpu_util", label: "bench client cores busy", better: "none" },
 ];
 
 /** Runs the max-rate and/or fixed-rate phases of 1:1 chat between random online users. */
@@ -19,17 +20,16 @@ async function runChat(ctx: ScenarioContext, scenario: string): Promise<BenchRec
   await sleep(opts.settleS * 1000);
   const records: BenchRecord[] = [];
   let maxRate = 0;
-  const modes: ("max" | "rate")[] = opts.mode === "both" ? ["max", "rate"] : [opts.mode];
   let n = 0;
-  for (const mode of modes) {
-    const rate = mode === "rate" ? (opts.rate > 0 ? opts.rate : maxRate > 0 ? maxRate / 2 : 100) : 0;
-    const label = mode === "max" ? "max rate" : `fixed ${Math.round(rate)}/s`;
-    const rec = await trafficPhase(ctx, scenario, { phase: `c${n++}`, kind: "chat", mode, rate, label });
+  for (const step of phasePlan(opts, 100)) {
+    const rate = step.rate === "half" ? Math.max(1, maxRate / 2) : step.rate;
+    const label = step.mode === "max" ? "max rate" : step.rate === "half" ? "half max rate" : `fixed ${rate}/s`;
+    const rec = await trafficPhase(ctx, scenario, { phase: `c${n++}`, kind: "chat", mode: step.mode, rate, label });
     if (login.failed > 0) {
       rec.errors += login.failed;
       for (const [k, v] of Object.entries(login.errors)) rec.error_kinds[`login:${k}`] = v;
     }
-    if (mode === "max") maxRate = rec.metrics.msg_per_s ?? 0;
+    if (step.mode === "max") maxRate = rec.metrics.msg_per_s ?? 0;
     records.push(rec);
   }
   await callAll(ctx.agents, "disconnect");
@@ -39,7 +39,7 @@ async function runChat(ctx: ScenarioContext, scenario: string): Promise<BenchRec
 /**
  * chat: N online users send 1:1 messages (type chat, to bare JIDs) to random other users; the body carries the send
  * timestamp and a sequence number. Max rate keeps `inflight` messages circulating (each delivery triggers the next
- * send); fixed rate sends at `rate`/s in total (default half the max just measured).
+ * send); fixed rate sends at a total rate (half the max just measured, and/or --rate).
  */
 export const chat: Scenario = {
   name: "chat",

@@ -3,7 +3,7 @@ import { sleep } from "../lib/clock.ts";
 import { Histogram, summarize } from "../lib/histogram.ts";
 import { type AgentHandle, callAll } from "../lib/pool.ts";
 import { machineLoad, type ProcSample, sampleProcess } from "../lib/proc.ts";
-import type { BenchRecord, ScenarioContext, Target } from "./types.ts";
+import type { BenchOptions, BenchRecord, ScenarioContext, Target } from "./types.ts";
 
 /** Server CPU/RSS now, or undefined when the PID is unknown. */
 export function sampleServer(target: Target): ProcSample | undefined {
@@ -32,14 +32,17 @@ export function mergeLogins(reports: LoginReport[]) {
   let ok = 0;
   let failed = 0;
   let elapsedMs = 0;
+  let clientCpuMs = 0;
   for (const r of reports) {
+    clientCpuMs += r.clientCpuMs;
     ok += r.ok;
     failed += r.failed;
     elapsedMs = Math.max(elapsedMs, r.elapsedMs);
     addErrors(errors, r.errors);
     addErrors(mechanisms, r.mechanisms);
   }
-  return { ok, failed, errors, mechanisms, elapsedMs, latency: Histogram.from(reports.map((r) => r.latency)) };
+  const latency = Histogram.from(reports.map((r) => r.latency));
+  return { ok, failed, errors, mechanisms, elapsedMs, clientCpuMs, latency };
 }
 
 /** Merged traffic counters of all agents. */
@@ -74,6 +77,7 @@ export async function connectAll(ctx: ScenarioContext, opts: { rosterGet: boolea
     presence: opts.presence,
   }));
   const m = mergeLogins(reports);
+  if (m.ok === 0) throw new Error(`no account could log in: ${JSON.stringify(m.errors)}`);
   ctx.log(
     `  ${ctx.target.name}: ${m.ok}/${o.users} online in ${(m.elapsedMs / 1000).toFixed(1)} s` +
       (m.failed > 0 ? `, ${m.failed} failed ${JSON.stringify(m.errors)}` : ""),
@@ -125,6 +129,7 @@ export async function trafficPhase(
   scenario: string,
   p: { phase: string; kind: "chat" | "muc"; mode: "max" | "rate"; rate: number; label: string },
 ): Promise<BenchRecord> {
+  if (p.mode === "rate" && p.rate <= 0) throw new Error("fixed-rate phase without a rate");
   const { agents, opts } = ctx;
   const rates = splitByUsers(agents, Math.round(p.rate));
   const tokens = splitByUsers(agents, opts.inflight);
@@ -163,6 +168,7 @@ export async function trafficPhase(
     [`server_cpu_ms_per_${unit}`]: cpuPer(before, after, final.received),
     server_cpu_util: cpuUtil(before, atStopSample, windowS),
     client_cpu_ms_per_msg: final.sent > 0 ? round(final.clientCpuMs / final.sent) : null,
+    client_cpu_util: round(atStop.clientCpuMs / (windowS * 1000), 2),
     sent: final.sent,
     delivered: final.received,
   };
@@ -179,4 +185,27 @@ export async function trafficPhase(
       `p50 ${lat.p50_ms} ms, p99 ${lat.p99_ms} ms, lost ${rec.lost}, errors ${rec.errors}`,
   );
   return rec;
+}
+
+/** A traffic phase to run: max rate, or a fixed rate (absolute, or half of the max measured just before). */
+export interface PhasePlan {
+  mode: "max" | "rate";
+  /** Fixed messages/s, or "half" of the preceding max phase. */
+  rate: number | "half";
+}
+
+/**
+ * Phases for --mode: max; rate (at --rate, default `fallbackRate`); both = max, then half of that max (the issue's
+ * latency target is stated at half the max rate), then --rate too when given, so all servers also meet one common
+ * rate where CPU per message compares like for like.
+ */
+export function phasePlan(opts: BenchOptions, fallbackRate: number): PhasePlan[] {
+  if (opts.mode === "max") return [{ mode: "max", rate: 0 }];
+  if (opts.mode === "rate") return [{ mode: "rate", rate: opts.rate > 0 ? opts.rate : fallbackRate }];
+  const plan: PhasePlan[] = [
+    { mode: "max", rate: 0 },
+    { mode: "rate", rate: "half" },
+  ];
+  if (opts.rate > 0) plan.push({ mode: "rate", rate: opts.rate });
+  return plan;
 }

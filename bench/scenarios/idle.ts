@@ -1,6 +1,6 @@
 import { sleep } from "../lib/clock.ts";
 import { callAll } from "../lib/pool.ts";
-import { connectAll, cpuUtil, newRecord, round, sampleServer } from "./common.ts";
+import { connectAll, newRecord, round, sampleServer } from "./common.ts";
 import type { Scenario } from "./types.ts";
 
 function median(xs: number[]): number {
@@ -22,7 +22,7 @@ export const idle: Scenario = {
     { key: "rss_before_mb", label: "RSS empty MB", better: "lower" },
     { key: "rss_after_mb", label: "RSS with N MB", better: "lower" },
     { key: "server_cpu_ms_per_login", label: "server CPU ms/login", better: "lower" },
-    { key: "idle_cpu_util", label: "idle cores busy", better: "lower" },
+    { key: "idle_cpu_ms_per_s", label: "idle CPU ms/s", better: "lower" },
   ],
   async run(ctx) {
     const { opts } = ctx;
@@ -49,7 +49,8 @@ export const idle: Scenario = {
       rss_max_mb: known ? round(Math.max(...samples) / 1024, 1) : null,
       server_cpu_ms_per_login:
         before && afterLogin && login.ok > 0 ? round((afterLogin.cpuMs - before.cpuMs) / login.ok) : null,
-      idle_cpu_util: cpuUtil(afterLogin, end, (Date.now() - holdStart) / 1000),
+      idle_cpu_ms_per_s:
+        afterLogin && end ? round((end.cpuMs - afterLogin.cpuMs) / ((Date.now() - holdStart) / 1000), 1) : null,
       sessions: login.ok,
       still_online: online,
     };

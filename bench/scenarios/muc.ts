@@ -1,7 +1,7 @@
 import type { LoginReport } from "../agent.ts";
 import { sleep } from "../lib/clock.ts";
 import { callAll } from "../lib/pool.ts";
-import { addErrors, connectAll, mergeLogins, splitByUsers, trafficPhase } from "./common.ts";
+import { addErrors, connectAll, mergeLogins, phasePlan, splitByUsers, trafficPhase } from "./common.ts";
 import type { BenchRecord, Scenario, ScenarioContext } from "./types.ts";
 
 async function joinRooms(ctx: ScenarioContext, roomSize: number) {
@@ -39,6 +39,8 @@ export const muc: Scenario = {
     { key: "p50_ms", label: "p50 ms", better: "lower" },
     { key: "p99_ms", label: "p99 ms", better: "lower" },
     { key: "server_cpu_ms_per_delivery", label: "server CPU ms/delivery", better: "lower" },
+    { key: "server_cpu_util", label: "server cores busy", better: "none" },
+    { key: "client_cpu_util", label: "bench client cores busy", better: "none" },
   ],
   async run(ctx) {
     if (ctx.target.mucDomain === undefined) throw new Error(`${ctx.target.name}: no MUC service`);
@@ -50,12 +52,12 @@ export const muc: Scenario = {
       const joined = await joinRooms(ctx, roomSize);
       await sleep(opts.settleS * 1000);
       let maxRate = 0;
-      const modes: ("max" | "rate")[] = opts.mode === "both" ? ["max", "rate"] : [opts.mode];
-      for (const mode of modes) {
-        const rate = mode === "rate" ? (opts.rate > 0 ? opts.rate : maxRate > 0 ? maxRate / 2 : 20) : 0;
-        const label = `rooms of ${roomSize}, ` + (mode === "max" ? "max rate" : `fixed ${Math.round(rate)} msg/s`);
-        const rec = await trafficPhase(ctx, "muc", { phase: `m${n++}`, kind: "muc", mode, rate, label });
-        if (mode === "max") maxRate = rec.metrics.sent_per_s ?? 0;
+      for (const step of phasePlan(opts, 20)) {
+        const rate = step.rate === "half" ? Math.max(1, maxRate / 2) : step.rate;
+        const what = step.mode === "max" ? "max rate" : step.rate === "half" ? "half max rate" : `${rate} msg/s`;
+        const label = `rooms of ${roomSize}, ${what}`;
+        const rec = await trafficPhase(ctx, "muc", { phase: `m${n++}`, kind: "muc", mode: step.mode, rate, label });
+        if (step.mode === "max") maxRate = rec.metrics.sent_per_s ?? 0;
         const extra = login.failed + joined.failed;
         if (extra > 0) {
           rec.errors += extra;
