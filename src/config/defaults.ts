@@ -32,7 +32,18 @@ export function defaultConfig(): HearthConfig {
       failure_window: 300,
       allow_plain: true,
     },
-    http: { interfaces: ["::"], port: 5280, tls_port: 5281, external_url: "" },
+    http: {
+      interfaces: ["::"],
+      port: 5280,
+      tls_port: 5281,
+      external_url: "",
+      // A reverse proxy on the same machine is the usual deployment (docs/web.md).
+      trusted_proxies: ["127.0.0.1", "::1"],
+      status_allow: ["127.0.0.1", "::1"],
+      bosh_max_wait: 60,
+      bosh_inactivity: 60,
+      bosh_polling: 5,
+    },
     storage: { driver: "sqlite", sqlite_file: "hearth.db" },
     components: {},
     // Components authenticate with a shared secret over plain TCP (XEP-0114), so only loopback by default.

@@ -67,7 +67,17 @@ const auth: Fields<AuthConfig> = {
   allow_plain: bool,
 };
 
-const http: Fields<HttpConfig> = { interfaces: strings, port, tls_port: port, external_url: str };
+const http: Fields<HttpConfig> = {
+  interfaces: strings,
+  port,
+  tls_port: port,
+  external_url: str,
+  trusted_proxies: strings,
+  status_allow: strings,
+  bosh_max_wait: int(1, 3600, "seconds"),
+  bosh_inactivity: int(1, 86400, "seconds"),
+  bosh_polling: int(0, 3600, "seconds"),
+};
 
 const storage: Fields<StorageConfig> = {
   driver: { type: "enum", values: ["sqlite"] },

@@ -83,6 +83,16 @@ export interface HttpConfig {
   tls_port: number;
   /** Public base URL if behind a reverse proxy, e.g. `https://chat.example.org`. Empty: derived. */
   external_url: string;
+  /** Reverse proxies (IP addresses or CIDR networks) whose X-Forwarded-For/-Proto/-Host headers are believed. */
+  trusted_proxies: string[];
+  /** Client addresses or CIDR networks allowed to read `/status` and `/metrics`. */
+  status_allow: string[];
+  /** Longest time a BOSH request is held, in seconds (XEP-0124 `wait`); clients asking for more get this. */
+  bosh_max_wait: number;
+  /** Seconds a BOSH session survives with no request open (XEP-0124 `inactivity`). */
+  bosh_inactivity: number;
+  /** Shortest allowed interval between empty BOSH polls, in seconds (XEP-0124 `polling`). */
+  bosh_polling: number;
 }
 
 export interface StorageConfig {

@@ -1,4 +1,4 @@
-import { isIPv6 } from "node:net";
+import { isIP, isIPv6 } from "node:net";
 import { normalizeDomain, parseJid } from "../jid/jid.ts";
 import { ConfigError } from "./errors.ts";
 import type { HearthConfig } from "./types.ts";
@@ -83,6 +83,14 @@ export function validateConfig(config: HearthConfig): string[] {
     throw new ConfigError(`http.external_url: "${config.http.external_url}" must be an http:// or https:// URL`);
   }
 
+  for (const key of ["trusted_proxies", "status_allow"] as const) {
+    for (const entry of config.http[key]) {
+      if (!isAddressOrNetwork(entry)) {
+        throw new ConfigError(`http.${key}: "${entry}" must be an IP address or a CIDR network like 10.0.0.0/8`);
+      }
+    }
+  }
+
   checkListeners(config);
 
   if (!config.c2s.require_encryption) {
@@ -95,6 +103,16 @@ export function validateConfig(config: HearthConfig): string[] {
     warnings.push("both c2s.port and c2s.tls_port are -1: no client can connect");
   }
   return warnings;
+}
+
+/** `192.0.2.1`, `2001:db8::1`, `10.0.0.0/8` or `fd00::/8`. */
+function isAddressOrNetwork(entry: string): boolean {
+  const [address = "", bits, ...rest] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128);
 }
 
 function checkListeners(config: HearthConfig): void {
