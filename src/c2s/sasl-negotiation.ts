@@ -8,6 +8,9 @@ import type { StreamTransport } from "./transport.ts";
 
 const SCRAM = ["SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1"];
 
+/** Attempts of any kind allowed on one connection before it is closed. */
+const MAX_ATTEMPTS = 10;
+
 /** Outcome of one SASL element, for the stream to act on. */
 export type SaslOutcome =
   | { kind: "continue" }
@@ -34,6 +37,7 @@ export interface SaslNegotiationOptions {
 export class SaslNegotiation {
   private mech: SaslMechanism | null = null;
   private failures = 0;
+  private attempts = 0;
 
   constructor(private readonly opts: SaslNegotiationOptions) {}
 
@@ -96,7 +100,6 @@ export class SaslNegotiation {
       return this.fail("temporary-auth-failure", "Too many failed attempts from your address; try again later");
     }
     const { host, storage } = this.opts;
-    const plusOffered = this.mechanisms().some((m) => m.endsWith("-PLUS"));
     this.mech = createMechanism(name, {
       async getScram(username: string, hash: ScramHash) {
         let local: string;
@@ -110,7 +113,10 @@ export class SaslNegotiation {
       },
       channelBinding: (type) => t.channelBinding(type),
       channelBindingTypes: t.channelBindingTypes,
-      plusAdvertised: plusOffered,
+      // COMPAT: slixmpp 1.8 (and other clients that only know tls-unique, which TLS 1.3 does not have)
+      // answer our -PLUS offer with the 'y' flag. RFC 5802 §6 calls that a downgrade, but a client that
+      // cannot use any type we support (XEP-0440) has no other honest answer, so we accept it.
+      plusAdvertised: false,
       scramIterations: this.opts.scramIterations,
     });
     if (!this.mech) return this.fail("invalid-mechanism");
@@ -156,9 +162,17 @@ export class SaslNegotiation {
       xml("failure", { xmlns: NS.sasl }, xml(condition), text ? xml("text", { "xml:lang": "en" }, text) : undefined),
     );
     if (condition === "aborted") return { kind: "failure", tooMany: false };
-    this.failures++;
-    if (condition === "not-authorized") this.opts.throttle.recordFailure(this.opts.transport.remoteAddress);
-    // RFC 6120 §6.4.5: allow a few retries, then end the connection.
-    return { kind: "failure", tooMany: this.failures >= this.opts.maxFailures };
+    this.attempts++;
+    // Only wrong credentials count towards the retry limit (RFC 6120 §6.4.5) and the per-address
+    // throttle; protocol mismatches (e.g. a client trying each -PLUS variant with a channel binding type
+    // we do not support) do not, but the total number of attempts is still bounded.
+    if (condition === "not-authorized") {
+      this.failures++;
+      this.opts.throttle.recordFailure(this.opts.transport.remoteAddress);
+    }
+    return {
+      kind: "failure",
+      tooMany: this.failures >= this.opts.maxFailures || this.attempts >= MAX_ATTEMPTS,
+    };
   }
 }
