@@ -3,9 +3,11 @@ import { join, resolve } from "node:path";
 import { startC2sListeners } from "./c2s/listener.ts";
 import { startComponentListener } from "./component/listener.ts";
 import type { HearthConfig } from "./config/types.ts";
+import type { ServerMetrics } from "./core/metrics.ts";
 import { type ListenerInfo, Server } from "./core/server.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { builtinModules } from "./modules/index.ts";
+import { measuredStorage } from "./storage/measured.ts";
 import { openStorage } from "./storage/open.ts";
 import { loadCertificate } from "./tls/certs.ts";
 
@@ -34,8 +36,12 @@ export async function startServer(config: HearthConfig, opts: StartOptions = {})
   mkdirSync(dataDir, { recursive: true });
 
   const cert = await loadCertificate(config, log);
-  const storage = await openStorage({ driver: config.storage.driver, path: join(dataDir, config.storage.sqlite_file) });
+  const backend = await openStorage({ driver: config.storage.driver, path: join(dataDir, config.storage.sqlite_file) });
+  // Every store call is timed for /metrics; the core reports the timings to whoever listens.
+  let metrics: ServerMetrics | null = null;
+  const storage = measuredStorage(backend, (t) => metrics?.storageTiming(t));
   const core = new Server(config, storage, log, { cert: cert.cert, key: cert.key, fingerprint: cert.fingerprint });
+  metrics = core.metrics;
   try {
     for (const host of config.hosts) await core.addHost(host, "user", builtinModules);
     core.addListener(await startC2sListeners(core));

@@ -100,6 +100,7 @@ export class C2sStream implements C2sSession, StreamTransportEvents {
 
   send(stanza: XmlElement): void {
     if (this.state === "closed") return;
+    if (isStanzaKind(stanza.name)) this.server.metrics.stanzasOut[stanza.name]++;
     this.conn.send(stanza);
   }
 
@@ -288,10 +289,12 @@ export class C2sStream implements C2sSession, StreamTransportEvents {
     if (!this.sasl) throw new StreamError("not-authorized", "SASL is not available on this stream");
     const outcome = await this.sasl.handle(el);
     if (outcome.kind === "failure") {
+      this.server.metrics.authFailures++;
       if (outcome.tooMany) throw new StreamError("policy-violation", "Too many failed authentication attempts");
       return;
     }
     if (outcome.kind === "success") {
+      this.server.metrics.authSuccesses++;
       this.usernameValue = outcome.username;
       this.state = "authenticated";
       this.sasl = null;
@@ -358,6 +361,7 @@ export class C2sStream implements C2sSession, StreamTransportEvents {
     }
     stanza.attrs.from = me.toString();
     const kind = stanza.name as "message" | "presence" | "iq";
+    this.server.metrics.stanzasIn[kind]++;
 
     // RFC 6120 §8.2.3: iq needs an id and one of the four types.
     if (kind === "iq") {

@@ -2,8 +2,10 @@ import type { HearthConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 import type { Storage } from "../storage/types.ts";
 import { StreamError } from "./errors.ts";
+import { HttpRoutes } from "../http/routes.ts";
 import { Host } from "./host.ts";
 import type { ModuleDefinition } from "./module.ts";
+import { ServerMetrics } from "./metrics.ts";
 import { HostModuleContext, ServiceRegistry } from "./module-context.ts";
 import { Router } from "./router.ts";
 import type { Session } from "./session.ts";
@@ -42,6 +44,13 @@ export class Server {
   readonly startedAt = Date.now();
   /** Every open connection (any state, any transport), for limits and shutdown. */
   readonly connections = new Set<Session>();
+  /** Counters the core keeps (stanzas, authentication, storage timings); `/metrics` reads them. */
+  readonly metrics = new ServerMetrics();
+  /**
+   * The HTTP route table shared by every HTTP feature. Modules mount routes here while they load; the HTTP
+   * listeners (src/http/server.ts) start after the hosts and serve whatever is mounted.
+   */
+  readonly http = new HttpRoutes();
   private readonly listeners: Listener[] = [];
   private readonly services = new Map<string, ServiceRegistry>();
   private stopping = false;
