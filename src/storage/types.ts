@@ -4,6 +4,8 @@
  * already normalized (PRECIS UsernameCaseMapped) and hosts are normalized domains.
  */
 
+import type { ArchiveStore } from "./archive.ts";
+
 /** SCRAM salted credentials for one hash function (RFC 5802). Binary values are base64. */
 export interface ScramRecord {
   salt: string;
@@ -120,6 +122,8 @@ export interface Storage {
   readonly roster: RosterStore;
   readonly offline: OfflineStore;
   readonly kv: KeyValueStore;
+  /** Message archives of accounts and rooms (XEP-0313). */
+  readonly archive: ArchiveStore;
   /** Flushes and closes the backend. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import Database from "better-sqlite3";
 import { openStorage } from "../../src/storage/open.ts";
 import { openDatabase, SchemaTooNewError } from "../../src/storage/sqlite/database.ts";
 import { MIGRATIONS, SCHEMA_VERSION } from "../../src/storage/sqlite/migrations.ts";
+import { archiveConformance } from "./archive-conformance.ts";
 import { storageConformance } from "./conformance.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hearth-sqlite-"));
@@ -17,6 +18,7 @@ const freshFile = () => join(dir, `db-${++files}.sqlite`);
 
 storageConformance("sqlite :memory:", () => openStorage({ driver: "sqlite", path: ":memory:" }));
 storageConformance("sqlite file", () => openStorage({ driver: "sqlite", path: freshFile() }));
+archiveConformance("sqlite", () => openStorage({ driver: "sqlite", path: freshFile() }));
 
 interface MigrationRow {
   version: number;

@@ -1,6 +1,8 @@
 import type Database from "better-sqlite3";
+import type { ArchiveStore } from "../archive.ts";
 import type { AccountStore, KeyValueStore, OfflineStore, RosterStore, Storage } from "../types.ts";
 import { SqliteAccountStore } from "./accounts.ts";
+import { SqliteArchiveStore } from "./archive.ts";
 import { openDatabase } from "./database.ts";
 import { SqliteKeyValueStore } from "./kv.ts";
 import { SqliteOfflineStore } from "./offline.ts";
@@ -15,6 +17,7 @@ class SqliteStorage implements Storage {
   readonly roster: RosterStore;
   readonly offline: OfflineStore;
   readonly kv: KeyValueStore;
+  readonly archive: ArchiveStore;
   readonly #db: Database.Database;
 
   constructor(db: Database.Database) {
@@ -23,6 +26,7 @@ class SqliteStorage implements Storage {
     this.roster = new SqliteRosterStore(db);
     this.offline = new SqliteOfflineStore(db);
     this.kv = new SqliteKeyValueStore(db);
+    this.archive = new SqliteArchiveStore(db);
   }
 
   async close(): Promise<void> {

@@ -71,6 +71,28 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (host, username, store, key)
   );
   `,
+  // 2: message archives (XEP-0313), user and room archives in one table.
+  `
+  CREATE TABLE archive (
+    -- Arrival order. SQLite-only: AUTOINCREMENT never reuses a number, so the order of an archive never
+    -- changes after pruning. PostgreSQL: seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY.
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    host TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('user', 'room')),
+    owner TEXT NOT NULL,
+    -- The stanza-id (XEP-0359) clients see; unique within one archive.
+    id TEXT NOT NULL,
+    ts BIGINT NOT NULL,
+    -- The other party, split so that a bare filter uses the index: resource is '' for a bare JID.
+    with_bare TEXT NOT NULL,
+    with_resource TEXT NOT NULL,
+    stanza TEXT NOT NULL,
+    UNIQUE (host, kind, owner, id)
+  );
+  CREATE INDEX archive_owner ON archive (host, kind, owner, seq);
+  CREATE INDEX archive_with ON archive (host, kind, owner, with_bare, seq);
+  CREATE INDEX archive_ts ON archive (ts);
+  `,
 ];
 
 /** The schema version this build of Hearth creates and understands. */
