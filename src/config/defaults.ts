@@ -51,5 +51,6 @@ export function defaultConfig(): HearthConfig {
     contact: { abuse: [], admin: [], feedback: [], sales: [], security: [], support: [] },
     disabled_modules: [],
     limits: { offline_max_per_user: 1000 },
+    archive: { retention_days: 0, max_page_size: 250, default_policy: "always" },
   };
 }

@@ -1,4 +1,5 @@
 import type {
+  ArchiveConfig,
   AuthConfig,
   C2sConfig,
   ComponentConfig,
@@ -99,6 +100,12 @@ const contact: Fields<ContactConfig> = {
 
 const limits: Fields<LimitsConfig> = { offline_max_per_user: int(0, 1_000_000, "0 disables offline storage") };
 
+const archive: Fields<ArchiveConfig> = {
+  retention_days: int(0, 36_500, "0 keeps archived messages forever"),
+  max_page_size: int(1, 10_000),
+  default_policy: { type: "enum", values: ["always", "roster", "never"] },
+};
+
 /** The schema of the whole configuration file. */
 export const schema: Fields<HearthConfig> = {
   hosts: strings,
@@ -115,6 +122,7 @@ export const schema: Fields<HearthConfig> = {
   contact: section(contact),
   disabled_modules: strings,
   limits: section(limits),
+  archive: section(archive),
 };
 
 /** Human name of a field's type, for error messages. */

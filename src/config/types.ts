@@ -23,6 +23,8 @@ export interface HearthConfig {
   /** Modules to turn off by name (all are on by default). */
   disabled_modules: string[];
   limits: LimitsConfig;
+  /** Message archives (XEP-0313): retention, page size, default archiving policy. */
+  archive: ArchiveConfig;
 }
 
 export interface LogConfig {
@@ -125,4 +127,13 @@ export interface ContactConfig {
 export interface LimitsConfig {
   /** Offline messages kept per user; further ones are bounced with resource-constraint. */
   offline_max_per_user: number;
+}
+
+export interface ArchiveConfig {
+  /** Days archived messages are kept (users' and rooms' archives); 0 keeps them forever. */
+  retention_days: number;
+  /** Most results one archive query returns (XEP-0059 page size cap); also the page size when the client gives none. */
+  max_page_size: number;
+  /** What is archived for users who never set preferences (XEP-0441 `default`): always, roster (contacts only) or never. */
+  default_policy: "always" | "roster" | "never";
 }
