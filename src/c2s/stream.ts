@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { StanzaError, StreamError } from "../core/errors.ts";
 import type { Host } from "../core/host.ts";
 import type { Server } from "../core/server.ts";
-import type { C2sSession, CloseInfo } from "../core/session.ts";
+import type { C2sSession, CloseInfo, FilterHandle, StanzaFilter, StreamControl } from "../core/session.ts";
 import { generateResource } from "../core/sessions.ts";
 import { errorReplyFrom, iqResult, isStanzaKind, streamErrorElement } from "../core/stanza.ts";
 import { type Jid, JidError, makeJid, tryParseJid } from "../jid/jid.ts";
@@ -10,6 +10,7 @@ import type { Logger } from "../log.ts";
 import { type XmlElement, xml } from "../xml/element.ts";
 import { NS } from "../xmpp/ns.ts";
 import type { AuthThrottle } from "./auth-throttle.ts";
+import { FilterChain } from "./filter-chain.ts";
 import { SaslNegotiation } from "./sasl-negotiation.ts";
 import type { StreamTransport, StreamTransportEvents } from "./transport.ts";
 
@@ -20,6 +21,11 @@ import type { StreamTransport, StreamTransportEvents } from "./transport.ts";
  *
  * Elements are processed strictly one at a time, in arrival order, even when a handler awaits storage,
  * so replies never overtake each other.
+ *
+ * A bound session can outlive its connection: when the connection is lost and a module (XEP-0198 stream
+ * management) keeps it, the session stays bound and "hibernates" until that module ends it or hands it the
+ * connection of a newer stream that resumed it (`takeOver`). The session object, and so every module's state
+ * about it, stays the same; only the transport underneath is swapped.
  */
 export type C2sState = "connected" | "authenticated" | "bound" | "closed";
 
@@ -27,7 +33,7 @@ const MAX_QUEUE = 256;
 
 let nextId = 0;
 
-export class C2sStream implements C2sSession, StreamTransportEvents {
+export class C2sStream implements C2sSession, StreamControl, StreamTransportEvents {
   readonly kind = "c2s";
   readonly id = `c2s-${(++nextId).toString(36)}`;
   readonly connectedAt = Date.now();
@@ -39,6 +45,19 @@ export class C2sStream implements C2sSession, StreamTransportEvents {
   presence: XmlElement | null = null;
   priority = 0;
   interested = false;
+
+  /** The live connection; a resumption (XEP-0198) replaces it. */
+  private conn: StreamTransport;
+  /** False while hibernating: bound, but with no connection to write to. */
+  private connected = true;
+  /**
+   * Where the events of the transport this object was attached to go: this object, or the session that this
+   * connection resumed. Events of a transport that is no longer its session's connection are ignored.
+   */
+  private sink: C2sStream = this;
+  private hibernation: (() => boolean) | null = null;
+  private readonly outFilters = new FilterChain((s) => this.write(s));
+  private readonly inFilters = new FilterChain(() => {});
 
   private headerSent = false;
   private sasl: SaslNegotiation | null = null;
@@ -58,9 +77,10 @@ export class C2sStream implements C2sSession, StreamTransportEvents {
 
   constructor(
     private readonly server: Server,
-    private readonly conn: StreamTransport,
+    private readonly ownConn: StreamTransport,
     private readonly throttle: AuthThrottle,
   ) {
+    this.conn = ownConn;
     this.log = server.log.child({ c2s: this.id });
     server.connections.add(this);
     this.authTimer = setTimeout(
@@ -101,28 +121,149 @@ export class C2sStream implements C2sSession, StreamTransportEvents {
   send(stanza: XmlElement): void {
     if (this.state === "closed") return;
     if (isStanzaKind(stanza.name)) this.server.metrics.stanzasOut[stanza.name]++;
-    this.conn.send(stanza);
+    if (this.outFilters.empty) this.write(stanza);
+    else this.outFilters.push(stanza);
   }
 
-  /** Closes the stream, sending a stream error first if given (RFC 6120 §4.9.1.1). */
+  private write(el: XmlElement): void {
+    if (this.connected && this.state !== "closed") this.conn.send(el);
+  }
+
+  /**
+   * Closes the stream, sending a stream error first if given (RFC 6120 §4.9.1.1). A hibernating session just
+   * ends. An unanswered ping (`connection-timeout`) counts as a lost connection, which may hibernate.
+   */
   close(error?: StreamError): void {
     if (this.state === "closed" || this.closeError) return;
+    if (error?.condition === "connection-timeout" && this.state === "bound" && this.connected) {
+      const conn = this.conn;
+      if (this.tryHibernate()) {
+        // Tell the peer in case it still listens; it can resume on a new connection.
+        conn.send(streamErrorElement(error));
+        conn.closeStream();
+        return;
+      }
+    }
     if (error) {
       this.closeError = error;
       if (error.condition !== "system-shutdown" && error.condition !== "conflict") {
         this.log.debug({ condition: error.condition, text: error.text }, "closing with stream error");
       }
-      // RFC 6120 §4.9.1.2: an error during stream setup still needs our stream header first.
-      if (!this.headerSent) this.sendHeader(this.server.config.hosts[0] ?? "localhost");
-      this.conn.send(streamErrorElement(error));
+      if (this.connected) {
+        // RFC 6120 §4.9.1.2: an error during stream setup still needs our stream header first.
+        if (!this.headerSent) this.sendHeader(this.server.config.hosts[0] ?? "localhost");
+        this.conn.send(streamErrorElement(error));
+      }
     }
-    this.conn.closeStream();
+    if (this.connected) this.conn.closeStream();
     this.endSession();
   }
 
+  // ---- StreamControl (stream management, CSI) -----------------------------------------------------
+
+  get stream(): StreamControl {
+    return this;
+  }
+  get bound(): boolean {
+    return this.state === "bound";
+  }
+  get hibernating(): boolean {
+    return this.state === "bound" && !this.connected;
+  }
+
+  sendNonza(el: XmlElement): void {
+    if (this.connected && this.state !== "closed") this.conn.send(el);
+  }
+
+  addOutputFilter(filter: StanzaFilter, priority = 0): FilterHandle {
+    return this.outFilters.add(filter, priority);
+  }
+
+  addInputFilter(filter: StanzaFilter, priority = 0): () => void {
+    return this.inFilters.add(filter, priority).remove;
+  }
+
+  setHibernation(keep: (() => boolean) | null): void {
+    this.hibernation = keep;
+  }
+
+  takeOver(session: C2sSession): void {
+    const other = session instanceof C2sStream ? session : null;
+    if (!other || other === this || other.state !== "authenticated" || this.state !== "bound") {
+      throw new Error("takeOver needs an authenticated, unbound stream and a bound session");
+    }
+    if (other.hostObj !== this.hostObj || other.usernameValue !== this.usernameValue) {
+      throw new Error("takeOver across accounts");
+    }
+    const previous = this.connected ? this.conn : null;
+    this.conn = other.conn;
+    this.connected = true;
+    // The new connection's events now belong to this session; its own stream object retires quietly.
+    other.sink = this;
+    other.state = "closed";
+    other.server.connections.delete(other);
+    other.resolveFinished();
+    this.paused = other.paused;
+    this.queue.push(...other.queue.splice(0));
+    if (previous) {
+      // XEP-0198 §5: the old stream of a resumed session is terminated.
+      previous.send(streamErrorElement(new StreamError("conflict", "Replaced by a resumed stream")));
+      previous.closeStream();
+    }
+    if (this.pingTimer) clearTimeout(this.pingTimer);
+    this.pingTimer = null;
+    this.armIdleTimer();
+    this.log.debug({ jid: this.jidValue?.toString(), transport: this.conn.kind }, "resumed on a new connection");
+    queueMicrotask(() => {
+      if (!this.processing && this.queue.length > 0 && this.state !== "closed") void this.drain();
+    });
+  }
+
+  /** Lets the hibernation hook keep the session; true if it did. */
+  private tryHibernate(): boolean {
+    const keep = this.hibernation;
+    if (!keep || this.state !== "bound") return false;
+    this.connected = false;
+    if (!keep()) {
+      this.connected = true;
+      return false;
+    }
+    for (const t of [this.idleTimer, this.pingTimer]) if (t) clearTimeout(t);
+    this.idleTimer = null;
+    this.pingTimer = null;
+    this.log.debug({ jid: this.jidValue?.toString() }, "connection lost, hibernating");
+    return true;
+  }
+
   // ---- transport events ---------------------------------------------------------------------------
+  // The listener attaches this object to one transport (`ownConn`). Its events go to `sink`, which after a
+  // resumption is the session that was resumed; a transport that stopped being its session's connection (the
+  // old one of a resumed session) is not listened to any more.
+
+  private target(): C2sStream | null {
+    return this.sink.conn === this.ownConn ? this.sink : null;
+  }
 
   onActivity(): void {
+    this.target()?.activity();
+  }
+  onStreamOpen(attrs: Record<string, string>): void {
+    this.target()?.streamOpened(attrs);
+  }
+  onElement(el: XmlElement): void {
+    this.target()?.element(el);
+  }
+  onStreamClose(): void {
+    this.target()?.streamClosed();
+  }
+  onTransportError(err: StreamError): void {
+    this.target()?.close(err);
+  }
+  onDisconnect(): void {
+    this.target()?.connectionLost();
+  }
+
+  private activity(): void {
     if (this.state !== "bound") return;
     if (this.pingTimer) {
       clearTimeout(this.pingTimer);
@@ -131,7 +272,7 @@ export class C2sStream implements C2sSession, StreamTransportEvents {
     this.armIdleTimer();
   }
 
-  onStreamOpen(attrs: Record<string, string>): void {
+  private streamOpened(attrs: Record<string, string>): void {
     const to = attrs.to ?? "";
     const host = this.server.userHost(tryParseJid(to)?.toString() ?? to);
     this.sendHeader(host?.name ?? this.server.config.hosts[0] ?? "localhost");
@@ -159,7 +300,7 @@ export class C2sStream implements C2sSession, StreamTransportEvents {
     this.sendFeatures();
   }
 
-  onElement(el: XmlElement): void {
+  private element(el: XmlElement): void {
     if (this.state === "closed" || this.closeError) return;
     if (!this.headerSent) {
       this.close(new StreamError("not-well-formed", "Stream header expected"));
@@ -173,18 +314,17 @@ export class C2sStream implements C2sSession, StreamTransportEvents {
     if (!this.processing) void this.drain();
   }
 
-  onStreamClose(): void {
+  private streamClosed(): void {
     this.cleanClose = true;
     // RFC 6120 §4.4: answer the closing tag with ours; the transport then ends the connection.
     this.conn.closeStream();
     this.endSession();
   }
 
-  onTransportError(err: StreamError): void {
-    this.close(err);
-  }
-
-  onDisconnect(): void {
+  /** The connection is gone without a closed stream: hibernate if a module keeps the session, else end it. */
+  private connectionLost(): void {
+    if (this.state === "closed" || !this.connected) return;
+    if (this.tryHibernate()) return;
     this.endSession();
   }
 
@@ -228,6 +368,7 @@ export class C2sStream implements C2sSession, StreamTransportEvents {
             this.close(new StreamError("internal-server-error"));
           }
         }
+        // Also stops once a resumption moved this connection's elements to the resumed session.
         if (this.state === "closed" || this.closeError) return;
         if (this.paused && this.queue.length < MAX_QUEUE / 2) {
           this.paused = false;
@@ -348,7 +489,9 @@ export class C2sStream implements C2sSession, StreamTransportEvents {
 
   // ---- stanzas ------------------------------------------------------------------------------------
 
-  private async processStanza(stanza: XmlElement): Promise<void> {
+  private async processStanza(received: XmlElement): Promise<void> {
+    const stanza = this.inFilters.empty ? received : this.inFilters.run(received);
+    if (!stanza) return;
     const host = this.hostObj as Host;
     const me = this.jid;
     // RFC 6120 §8.1.2.1: the server stamps the full JID; a client claiming another address is an error.

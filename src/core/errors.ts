@@ -1,3 +1,5 @@
+import type { XmlElement } from "../xml/element.ts";
+
 /** RFC 6120 §4.9.3 stream error conditions. */
 export type StreamErrorCondition =
   | "bad-format"
@@ -31,6 +33,8 @@ export class StreamError extends Error {
   constructor(
     readonly condition: StreamErrorCondition,
     readonly text?: string,
+    /** An application-specific condition element (RFC 6120 §4.9.4), e.g. XEP-0198's `<handled-count-too-high/>`. */
+    readonly app?: XmlElement,
   ) {
     super(text ? `${condition}: ${text}` : condition);
     this.name = "StreamError";

@@ -63,6 +63,7 @@ export function streamErrorElement(err: StreamError): XmlElement {
     null,
     xml(err.condition, { xmlns: NS.streamErrors }),
     err.text ? xml("text", { xmlns: NS.streamErrors, "xml:lang": "en" }, err.text) : undefined,
+    err.app,
   );
 }
 
