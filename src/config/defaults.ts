@@ -23,6 +23,9 @@ export function defaultConfig(): HearthConfig {
       auth_timeout: 60,
       max_connections: 10000,
       max_resources: 10,
+      sm_resume_timeout: 300,
+      sm_max_unacked: 5000,
+      csi_max_buffer: 500,
     },
     tls: { cert: "", key: "" },
     auth: {
@@ -52,5 +55,7 @@ export function defaultConfig(): HearthConfig {
     disabled_modules: [],
     limits: { offline_max_per_user: 1000 },
     archive: { retention_days: 0, max_page_size: 250, default_policy: "always" },
+    // Push services are third parties: by default they learn who wrote, not what.
+    push: { include_sender: true, include_body: false },
   };
 }

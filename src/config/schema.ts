@@ -9,6 +9,7 @@ import type {
   HttpConfig,
   LimitsConfig,
   LogConfig,
+  PushConfig,
   StorageConfig,
   TlsConfig,
 } from "./types.ts";
@@ -55,6 +56,9 @@ const c2s: Fields<C2sConfig> = {
   auth_timeout: int(1, 3600),
   max_connections: int(1, 10_000_000),
   max_resources: int(1, 1000),
+  sm_resume_timeout: int(0, 86400, "seconds; 0 disables stream resumption"),
+  sm_max_unacked: int(10, 1_000_000),
+  csi_max_buffer: int(1, 100_000),
 };
 
 const tls: Fields<TlsConfig> = { cert: { type: "string", path: true }, key: { type: "string", path: true } };
@@ -106,6 +110,8 @@ const archive: Fields<ArchiveConfig> = {
   default_policy: { type: "enum", values: ["always", "roster", "never"] },
 };
 
+const push: Fields<PushConfig> = { include_sender: bool, include_body: bool };
+
 /** The schema of the whole configuration file. */
 export const schema: Fields<HearthConfig> = {
   hosts: strings,
@@ -123,6 +129,7 @@ export const schema: Fields<HearthConfig> = {
   disabled_modules: strings,
   limits: section(limits),
   archive: section(archive),
+  push: section(push),
 };
 
 /** Human name of a field's type, for error messages. */

@@ -25,6 +25,8 @@ export interface HearthConfig {
   limits: LimitsConfig;
   /** Message archives (XEP-0313): retention, page size, default archiving policy. */
   archive: ArchiveConfig;
+  /** Push notifications (XEP-0357): what the summary sent to app servers reveals. */
+  push: PushConfig;
 }
 
 export interface LogConfig {
@@ -56,6 +58,12 @@ export interface C2sConfig {
   max_connections: number;
   /** Maximum resources bound at once per account. */
   max_resources: number;
+  /** Seconds a session whose connection was lost stays resumable (XEP-0198); 0 disables resumption. */
+  sm_resume_timeout: number;
+  /** Unacknowledged stanzas kept per session (XEP-0198); a session that exceeds it ends (nothing is lost). */
+  sm_max_unacked: number;
+  /** Stanzas held back per inactive session (XEP-0352) before they are all sent anyway. */
+  csi_max_buffer: number;
 }
 
 export interface TlsConfig {
@@ -136,4 +144,11 @@ export interface ArchiveConfig {
   max_page_size: number;
   /** What is archived for users who never set preferences (XEP-0441 `default`): always, roster (contacts only) or never. */
   default_policy: "always" | "roster" | "never";
+}
+
+export interface PushConfig {
+  /** Put the sender's JID in push notifications (`last-message-sender`). */
+  include_sender: boolean;
+  /** Put the message text in push notifications (`last-message-body`); off by default for privacy. */
+  include_body: boolean;
 }
