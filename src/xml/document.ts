@@ -3,7 +3,7 @@ import { XmlParseError } from "./errors.ts";
 import { type XmlLimits, XmlStreamParser } from "./parser.ts";
 
 /**
- * Parses one complete XML document/element (a WebSocket frame per RFC 7395 §3.3.3, a BOSH `<body/>`), with the
+ * Parses one complete XML document/element (a WebSocket frame per RFC 7395 §3.3, a BOSH `<body/>`), with the
  * same restrictions as a stream (RFC 6120 §11): an XML declaration at the start and whitespace around the element
  * are allowed, nothing else outside it. `maxStanzaBytes` caps the whole input and `maxDepth` counts the root as 1.
  * Throws XmlParseError.

@@ -84,6 +84,15 @@ const F_HIGH = 1;
 const F_CR = 2;
 /** Attribute value with literal whitespace to normalize. */
 const F_WS = 4;
+/** Attribute value containing a reference. */
+const F_PREFIX = 8;
+
+// Attributes of the start tag being parsed (parseStartTag is never re-entered).
+const ATTR_NAMES: string[] = [];
+const VALUE_START = new Int32Array(MAX_ATTRIBUTES);
+const VALUE_END = new Int32Array(MAX_ATTRIBUTES);
+const VALUE_FLAGS = new Uint8Array(MAX_ATTRIBUTES);
+const VALUE_PREFIX: (string | undefined)[] = [];
 
 const CDATA_OPEN = [0x3c, 0x21, 0x5b, 0x43, 0x44, 0x41, 0x54, 0x41, 0x5b]; // <![CDATA[
 const XML_DECL_OPEN = [0x3c, 0x3f, 0x78, 0x6d, 0x6c]; // <?xml
@@ -117,11 +126,15 @@ function decodeAttr(buf: Buffer, start: number, end: number, flags: number): str
   return flags & F_WS ? s.replace(/\r\n|[\t\n\r]/g, " ") : s;
 }
 
+// ES2024, native on Node >= 20; the loop below covers its absence.
+const isWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
+
 /**
  * Turns a string chunk into UTF-8 bytes. A lone surrogate cannot be encoded; it becomes the invalid byte 0xFF so
  * that the parser reports not-well-formed at that position (Buffer.from would silently turn it into U+FFFD).
  */
 function encodeString(s: string): Buffer {
+  if (isWellFormed?.call(s)) return Buffer.from(s, "utf8");
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0xd800 || c > 0xdfff) continue;
@@ -231,7 +244,7 @@ export class XmlStreamParser {
       while (this.queue.length > 0 && !this.dead) this.feed(this.queue.shift()!);
     } finally {
       this.running = false;
-      this.queue.length = 0;
+      if (this.queue.length > 0) this.queue.length = 0;
     }
   }
 
@@ -368,7 +381,14 @@ export class XmlStreamParser {
     const buf = this.buf;
     const from = this.validEnd;
     let end = completeEnd(buf, from, this.len);
-    if (end > from && !isUtf8(from === 0 && end === buf.length ? buf : buf.subarray(from, end))) {
+    if (end - from < 256) {
+      // Small writes: a JS loop beats creating a view for the native check.
+      const bad = firstInvalidUtf8(buf, from, end);
+      if (bad < end) {
+        end = bad;
+        this.badUtf8 = true;
+      }
+    } else if (!isUtf8(from === 0 && end === buf.length ? buf : buf.subarray(from, end))) {
       end = firstInvalidUtf8(buf, from, end);
       this.badUtf8 = true;
     }
@@ -517,7 +537,7 @@ export class XmlStreamParser {
     return false;
   }
 
-  /** Between stanzas: whitespace keepalives are skipped, never buffered (RFC 6120 §4.6.1). */
+  /** Between stanzas: whitespace keepalives are skipped, never buffered (RFC 6120 §11.7). */
   private streamLevel(): boolean {
     const buf = this.buf;
     const end = this.validEnd;
@@ -844,9 +864,9 @@ export class XmlStreamParser {
       q++;
     }
     const name = nameFlags & N_HIGH ? this.unicodeName(p + 1, q) : internName(buf, p + 1, q, h);
-    const attrs: XmlAttrs = {};
     let count = 0;
     let attrFlags = 0;
+    let valueFlags = 0;
     let selfClosing = false;
     for (;;) {
       if (q >= end) return -1;
@@ -931,16 +951,40 @@ export class XmlStreamParser {
           notWellFormed(`control character in value of attribute ${attr}`);
         }
       }
-      let value = q > vs ? decodeAttr(buf, vs, q, vflags) : "";
-      if (prefix !== undefined) value = prefix + value;
+      if (count === MAX_ATTRIBUTES) fail("policy-violation", `more than ${MAX_ATTRIBUTES} attributes`);
+      ATTR_NAMES[count] = attr;
+      VALUE_START[count] = vs;
+      VALUE_END[count] = q;
+      VALUE_FLAGS[count] = vflags;
+      VALUE_PREFIX[count] = prefix;
+      if (prefix !== undefined) vflags |= F_PREFIX;
+      valueFlags |= vflags;
+      count++;
       q++;
-      if (++count > MAX_ATTRIBUTES) fail("policy-violation", `more than ${MAX_ATTRIBUTES} attributes`);
-      if (attrs[attr] === undefined) {
-        attrs[attr] = value;
-      } else {
-        if (Object.hasOwn(attrs, attr)) notWellFormed(`duplicate attribute ${attr}`);
-        // A name like "__proto__" or "toString" that a plain assignment would not store as an own property.
-        Object.defineProperty(attrs, attr, { value, enumerable: true, writable: true, configurable: true });
+    }
+    const attrs: XmlAttrs = {};
+    if (count > 0) {
+      // Plain ASCII values are sliced from one decoded string: one native call per tag, not per value.
+      const base = VALUE_START[0]!;
+      const all = valueFlags === 0 && count > 1 ? latin1(buf, base, VALUE_END[count - 1]!) : undefined;
+      for (let i = 0; i < count; i++) {
+        const attr = ATTR_NAMES[i]!;
+        const vs = VALUE_START[i]!;
+        const ve = VALUE_END[i]!;
+        let value: string;
+        if (all !== undefined) value = all.slice(vs - base, ve - base);
+        else {
+          value = ve > vs ? decodeAttr(buf, vs, ve, VALUE_FLAGS[i]!) : "";
+          const prefix = VALUE_PREFIX[i];
+          if (prefix !== undefined) value = prefix + value;
+        }
+        if (attrs[attr] === undefined) {
+          attrs[attr] = value;
+        } else {
+          if (Object.hasOwn(attrs, attr)) notWellFormed(`duplicate attribute ${attr}`);
+          // A name like "__proto__" or "toString" that a plain assignment would not store as an own property.
+          Object.defineProperty(attrs, attr, { value, enumerable: true, writable: true, configurable: true });
+        }
       }
     }
     this.openElement(name, attrs, selfClosing, (nameFlags & N_COLON) !== 0, (attrFlags & N_COLON) !== 0, q);

@@ -250,6 +250,16 @@ describe("XmlStreamParser: UTF-8", () => {
     }
   });
 
+  it("finds invalid UTF-8 inside a large write too", () => {
+    const big = `<b>${"é".repeat(500)}</b>`;
+    const input = Buffer.concat([Buffer.from(`${HEADER}${big}<b>`), Buffer.from([0xe2, 0x28, 0xa1]), Buffer.from(big)]);
+    assert.deepEqual(
+      parse([input]).map((e) => e[0]),
+      ["start", "stanza", "error"],
+    );
+    assert.deepEqual(parse([input]), parse([input.subarray(0, 700), input.subarray(700)]));
+  });
+
   it("rejects a lone surrogate in string input, but joins a pair split between string writes", () => {
     assert.equal(errorOf("<b>\uD800x</b>"), "not-well-formed");
     assert.equal(errorOf("<b>\uDC00</b>"), "not-well-formed");
