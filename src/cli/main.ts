@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { AccountError } from "../accounts/manager.ts";
 import { ConfigError } from "../config/errors.ts";
@@ -14,6 +13,7 @@ import { passwdCommand } from "./commands/passwd.ts";
 import { startCommand } from "./commands/start.ts";
 import { usersCommand } from "./commands/users.ts";
 import { CliError } from "./common.ts";
+import { HEARTH_VERSION } from "../version.ts";
 
 /** System errors that are about the environment (a port taken, a file missing), not a bug in Hearth. */
 const ENVIRONMENT_CODES = new Set(["ENOENT", "EACCES", "EPERM", "EADDRINUSE", "EADDRNOTAVAIL", "ENOSPC", "EROFS"]);
@@ -36,10 +36,9 @@ function isExpected(err: unknown): err is Error {
 
 /** The `hearth` program with every command. */
 export function buildProgram(): Command {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
   return new Command("hearth")
     .description("Hearth XMPP server")
-    .version(pkg.version)
+    .version(HEARTH_VERSION)
     .addCommand(startCommand())
     .addCommand(adduserCommand())
     .addCommand(passwdCommand())

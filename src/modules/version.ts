@@ -1,19 +1,9 @@
-import { readFileSync } from "node:fs";
 import type { ModuleDefinition } from "../core/module.ts";
+import { HEARTH_VERSION } from "../version.ts";
+
+export { HEARTH_VERSION };
 import { xml } from "../xml/element.ts";
 import { NS } from "../xmpp/ns.ts";
-
-/** The version from package.json, read once. */
-export const HEARTH_VERSION: string = (() => {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-      version?: string;
-    };
-    return pkg.version ?? "unknown";
-  } catch {
-    return "unknown";
-  }
-})();
 
 /** XEP-0092 Software Version of the server. The OS is not disclosed (XEP-0092 §5 security note). */
 export const versionModule: ModuleDefinition = {
