@@ -189,8 +189,10 @@ export class XmlStreamParser {
   private stack: XmlElement[] = [];
   /** Length of the namespace-declaration stack when each open element was entered. */
   private nsMarks: number[] = [];
+  /** Prefixes declared by the open elements (and the stream root), in order, to undo them on close. */
   private nsPrefixes: string[] = [];
-  private nsUris: string[] = [];
+  /** Prefix → stack of the namespace names it is bound to, innermost last: O(1) lookups however many are declared. */
+  private nsScope = new Map<string, string[]>();
   /** Character data of the innermost open element not yet appended as a child. */
   private text = "";
   /** Stream mode: name of the open stream root. */
@@ -267,7 +269,7 @@ export class XmlStreamParser {
     this.stack = [];
     this.nsMarks = [];
     this.nsPrefixes = [];
-    this.nsUris = [];
+    this.nsScope = new Map();
     this.text = "";
     this.rootName = undefined;
     this.rootSeen = false;
@@ -1072,9 +1074,11 @@ export class XmlStreamParser {
       }
       if (uri === XML_NS || uri === XMLNS_NS) notWellFormed(`reserved namespace bound to ${prefix}`);
       this.nsPrefixes.push(prefix);
-      this.nsUris.push(uri);
+      const uris = this.nsScope.get(prefix);
+      if (uris === undefined) this.nsScope.set(prefix, [uri]);
+      else uris.push(uri);
     }
-    let seen: string[] | undefined;
+    let seen: Set<string> | undefined;
     for (const k in attrs) {
       const i = k.indexOf(":");
       if (i < 0) continue;
@@ -1084,24 +1088,21 @@ export class XmlStreamParser {
       if (uri === undefined) notWellFormed(`undeclared prefix ${prefix}`);
       // Namespaces in XML 1.0 §6.3: no two attributes with the same namespace and local name.
       const expanded = `${uri}}${k.slice(i + 1)}`;
-      if (seen === undefined) seen = [expanded];
-      else if (seen.includes(expanded)) notWellFormed(`duplicate attribute ${k}`);
-      else seen.push(expanded);
+      if (seen === undefined) seen = new Set();
+      else if (seen.has(expanded)) notWellFormed(`duplicate attribute ${k}`);
+      seen.add(expanded);
     }
   }
 
   private lookup(prefix: string): string | undefined {
     if (prefix === "xml") return XML_NS;
-    const prefixes = this.nsPrefixes;
-    for (let i = prefixes.length - 1; i >= 0; i--) if (prefixes[i] === prefix) return this.nsUris[i];
-    return undefined;
+    const uris = this.nsScope.get(prefix);
+    return uris === undefined ? undefined : uris[uris.length - 1];
   }
 
   private popNamespaces(mark: number): void {
-    if (this.nsPrefixes.length > mark) {
-      this.nsPrefixes.length = mark;
-      this.nsUris.length = mark;
-    }
+    const prefixes = this.nsPrefixes;
+    while (prefixes.length > mark) this.nsScope.get(prefixes.pop()!)!.pop();
   }
 
   /**

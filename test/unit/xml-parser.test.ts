@@ -458,6 +458,13 @@ describe("XmlStreamParser: namespaces", () => {
     assert.equal(errorOf("<a xmlns:p='u' xmlns:q='v' p:x='1' q:x='2'/>"), undefined);
   });
 
+  it("restores a shadowed prefix binding when the inner element closes", () => {
+    const ok = "<a xmlns:p='u1' xmlns:q='u2'><b p:x='1' q:x='2'/><c xmlns:p='u2'/><d p:x='1' q:x='2'/></a>";
+    assert.equal(errorOf(ok), undefined);
+    assert.equal(errorOf("<a xmlns:p='u1' xmlns:q='u2'><c xmlns:p='u2' p:x='1' q:x='2'/></a>"), "not-well-formed");
+    assert.equal(errorOf("<a><c xmlns:p='u'/><d xmlns:q='u'><p:e/></d></a>"), "not-well-formed");
+  });
+
   it("forgets the root's prefixes after reset()", () => {
     const r = recorder(LIMITS, { onStanza: (el) => el.name === "a" && r.parser.reset() });
     r.parser.write(`${HEADER}<a/><other xmlns:x='u'><x:b/>`);
