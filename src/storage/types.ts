@@ -5,6 +5,7 @@
  */
 
 import type { ArchiveStore } from "./archive.ts";
+import type { PubsubStore } from "./pubsub.ts";
 
 /** SCRAM salted credentials for one hash function (RFC 5802). Binary values are base64. */
 export interface ScramRecord {
@@ -122,6 +123,8 @@ export interface Storage {
   readonly roster: RosterStore;
   readonly offline: OfflineStore;
   readonly kv: KeyValueStore;
+  /** Pubsub nodes and items (PEP and pubsub services). */
+  readonly pubsub: PubsubStore;
   /** Message archives of accounts and rooms (XEP-0313). */
   readonly archive: ArchiveStore;
   /** Flushes and closes the backend. Safe to call twice. */

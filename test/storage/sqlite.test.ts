@@ -9,6 +9,7 @@ import { openDatabase, SchemaTooNewError } from "../../src/storage/sqlite/databa
 import { MIGRATIONS, SCHEMA_VERSION } from "../../src/storage/sqlite/migrations.ts";
 import { archiveConformance } from "./archive-conformance.ts";
 import { storageConformance } from "./conformance.ts";
+import { pubsubConformance } from "./pubsub-conformance.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hearth-sqlite-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,6 +20,7 @@ const freshFile = () => join(dir, `db-${++files}.sqlite`);
 storageConformance("sqlite :memory:", () => openStorage({ driver: "sqlite", path: ":memory:" }));
 storageConformance("sqlite file", () => openStorage({ driver: "sqlite", path: freshFile() }));
 archiveConformance("sqlite", () => openStorage({ driver: "sqlite", path: freshFile() }));
+pubsubConformance("sqlite :memory:", () => openStorage({ driver: "sqlite", path: ":memory:" }));
 
 interface MigrationRow {
   version: number;

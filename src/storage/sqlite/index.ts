@@ -1,11 +1,13 @@
 import type Database from "better-sqlite3";
 import type { ArchiveStore } from "../archive.ts";
+import type { PubsubStore } from "../pubsub.ts";
 import type { AccountStore, KeyValueStore, OfflineStore, RosterStore, Storage } from "../types.ts";
 import { SqliteAccountStore } from "./accounts.ts";
 import { SqliteArchiveStore } from "./archive.ts";
 import { openDatabase } from "./database.ts";
 import { SqliteKeyValueStore } from "./kv.ts";
 import { SqliteOfflineStore } from "./offline.ts";
+import { SqlitePubsubStore } from "./pubsub.ts";
 import { SqliteRosterStore } from "./roster.ts";
 
 export { SchemaTooNewError } from "./database.ts";
@@ -17,6 +19,7 @@ class SqliteStorage implements Storage {
   readonly roster: RosterStore;
   readonly offline: OfflineStore;
   readonly kv: KeyValueStore;
+  readonly pubsub: PubsubStore;
   readonly archive: ArchiveStore;
   readonly #db: Database.Database;
 
@@ -26,6 +29,7 @@ class SqliteStorage implements Storage {
     this.roster = new SqliteRosterStore(db);
     this.offline = new SqliteOfflineStore(db);
     this.kv = new SqliteKeyValueStore(db);
+    this.pubsub = new SqlitePubsubStore(db);
     this.archive = new SqliteArchiveStore(db);
   }
 

@@ -93,6 +93,33 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX archive_with ON archive (host, kind, owner, with_bare, seq);
   CREATE INDEX archive_ts ON archive (ts);
   `,
+  // 3: pubsub nodes and items (XEP-0060 / XEP-0163 PEP), per service JID.
+  `
+  CREATE TABLE pubsub_nodes (
+    service TEXT NOT NULL,
+    node TEXT NOT NULL,
+    -- JSON objects owned by the pubsub module: node configuration, affiliations, subscriptions.
+    config TEXT NOT NULL,
+    affiliations TEXT NOT NULL,
+    subscriptions TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (service, node)
+  );
+
+  CREATE TABLE pubsub_items (
+    -- SQLite-only: AUTOINCREMENT so that a re-published item always gets a higher seq than every other.
+    -- PostgreSQL: seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY.
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    service TEXT NOT NULL,
+    node TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    publisher TEXT,
+    payload TEXT NOT NULL,
+    published_at BIGINT NOT NULL,
+    UNIQUE (service, node, item_id)
+  );
+  CREATE INDEX pubsub_items_node ON pubsub_items (service, node, seq);
+  `,
 ];
 
 /** The schema version this build of Hearth creates and understands. */
