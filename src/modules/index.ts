@@ -5,8 +5,10 @@ import { discoModule } from "./disco.ts";
 import { lastActivityModule } from "./last-activity.ts";
 import { messageModule } from "./message.ts";
 import { offlineModule } from "./offline.ts";
+import { pepModule } from "./pep.ts";
 import { pingModule } from "./ping.ts";
 import { presenceModule } from "./presence.ts";
+import { entityCapsModule } from "./pubsub/entity-caps.ts";
 import { rosterModule } from "./roster.ts";
 import { timeModule } from "./time.ts";
 import { versionModule } from "./version.ts";
@@ -24,6 +26,9 @@ export const builtinModules: ModuleDefinition[] = [
   presenceModule,
   messageModule,
   offlineModule,
+  // Personal data: entity caps (for +notify) before PEP, PEP before the modules that store data in it.
+  entityCapsModule,
+  pepModule,
   // Last: computes its hash over the features every other module registered.
   capsModule,
 ];
