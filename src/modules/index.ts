@@ -3,6 +3,7 @@ import { capsModule } from "./caps.ts";
 import { contactAddressesModule } from "./contact-addresses.ts";
 import { discoModule } from "./disco.ts";
 import { lastActivityModule } from "./last-activity.ts";
+import { mamModule } from "./mam.ts";
 import { messageModule } from "./message.ts";
 import { offlineModule } from "./offline.ts";
 import { pepModule } from "./pep.ts";
@@ -26,6 +27,8 @@ export const builtinModules: ModuleDefinition[] = [
   presenceModule,
   messageModule,
   offlineModule,
+  // History (XEP-0313): provides the `archive` service that MUC rooms use too.
+  mamModule,
   // Personal data: entity caps (for +notify) before PEP, PEP before the modules that store data in it.
   entityCapsModule,
   pepModule,
