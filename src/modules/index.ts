@@ -1,5 +1,6 @@
 import type { ModuleDefinition } from "../core/module.ts";
 import { capsModule } from "./caps.ts";
+import { carbonsModule } from "./carbons.ts";
 import { contactAddressesModule } from "./contact-addresses.ts";
 import { discoModule } from "./disco.ts";
 import { lastActivityModule } from "./last-activity.ts";
@@ -11,6 +12,7 @@ import { pingModule } from "./ping.ts";
 import { presenceModule } from "./presence.ts";
 import { entityCapsModule } from "./pubsub/entity-caps.ts";
 import { rosterModule } from "./roster.ts";
+import { streamManagementModule } from "./stream-management.ts";
 import { timeModule } from "./time.ts";
 import { versionModule } from "./version.ts";
 
@@ -27,6 +29,9 @@ export const builtinModules: ModuleDefinition[] = [
   presenceModule,
   messageModule,
   offlineModule,
+  // Multi-device and mobile (XEP-0280, XEP-0198, XEP-0352, XEP-0357): after message and offline, whose rules they extend.
+  carbonsModule,
+  streamManagementModule,
   // History (XEP-0313): provides the `archive` service that MUC rooms use too.
   mamModule,
   // Personal data: entity caps (for +notify) before PEP, PEP before the modules that store data in it.
