@@ -5,6 +5,7 @@ import { startComponentListener } from "./component/listener.ts";
 import type { HearthConfig } from "./config/types.ts";
 import type { ServerMetrics } from "./core/metrics.ts";
 import { type ListenerInfo, Server } from "./core/server.ts";
+import { startHttpListeners } from "./http/server.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { builtinModules } from "./modules/index.ts";
 import { measuredStorage } from "./storage/measured.ts";
@@ -46,6 +47,8 @@ export async function startServer(config: HearthConfig, opts: StartOptions = {})
     for (const host of config.hosts) await core.addHost(host, "user", builtinModules);
     core.addListener(await startC2sListeners(core));
     core.addListener(await startComponentListener(core));
+    // After the hosts, so routes that modules mounted on core.http are served from the first request.
+    core.addListener(await startHttpListeners(core));
   } catch (err) {
     await core.stop("startup failed");
     throw err;

@@ -11,6 +11,8 @@ export interface HttpRequestInfo {
   readonly clientAddress: string;
   /** The TCP peer (the proxy, when there is one). */
   readonly peerAddress: string;
+  /** The request carries proxy headers (X-Forwarded-*, Forwarded): the TCP peer is not the client itself. */
+  readonly proxied: boolean;
   /**
    * The client's channel is confidential: HTTPS to us, HTTPS to a trusted proxy, or loopback without a
    * proxy in between. This is what `c2s.require_encryption` checks for WebSocket and BOSH.
@@ -35,6 +37,20 @@ export interface HttpContext extends HttpRequestInfo {
    * connection is closed without reading the rest.
    */
   body(): Promise<Buffer>;
+}
+
+/**
+ * Thrown by a handler (or `ctx.body()`) to answer with an HTTP error status; the listener writes it if nothing
+ * was sent yet. 413 also closes the connection, so an oversized body is never read to its end.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
 }
 
 /** A request handler mounted on a path. */

@@ -7,11 +7,8 @@ import { statusLines } from "../cert-report.ts";
 import { CliError, type CommonOptions, loadForCli, withCommonOptions } from "../common.ts";
 import { examples, hostPort, table } from "../format.ts";
 
-/**
- * Whether `startServer` opens the HTTP listeners yet. No HTTP service (WebSocket, BOSH, upload) exists in this
- * version; whoever adds the first one flips this so `check` tells the truth.
- */
-const HTTP_SERVED = false;
+/** Whether `startServer` opens the HTTP listeners (WebSocket, BOSH, discovery, status, metrics: it does). */
+const HTTP_SERVED = true;
 
 /** One row per listening socket the server would open, with its TLS mode. */
 export function listenerRows(config: HearthConfig): string[][] {
