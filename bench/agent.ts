@@ -127,6 +127,10 @@ export class Agent {
   private cpuAtStart = process.cpuUsage();
   private ticker: NodeJS.Timeout | undefined;
 
+  // Roster provisioning state: `subscribed` presences received per local user.
+  private provisioning = false;
+  private subscribedIn = 0;
+
   // MUC state.
   private roomSize = 0;
   private readonly waiters = new Map<string, { resolve: (xml: string) => void; reject: (e: Error) => void }>();
@@ -424,6 +428,13 @@ export class Agent {
 
   private onPresence(xml: string, tag: StartTag, client: XmppClient): void {
     const from = tag.attrs.from ?? "";
+    if (this.provisioning) {
+      const type = tag.attrs.type;
+      // RFC 6121 §3.1.3-4: approve every request; each approval we get back is one half of a "both" pair.
+      if (type === "subscribe") client.send(`<presence type='subscribed' to='${escapeXml(from)}'/>`);
+      else if (type === "subscribed") this.subscribedIn++;
+      if (type === "subscribe" || type === "subscribed") return;
+    }
     const w = this.waiters.get(from);
     if (w !== undefined && from.includes("/")) {
       if (tag.attrs.type === "error") {
@@ -485,6 +496,35 @@ export class Agent {
       }
     });
     await Promise.all(slots);
+  }
+
+  /**
+   * Builds the ring rosters through the protocol, for servers without a bulk import: every online local user sends a
+   * subscription request to each of its `contacts` (the ring is symmetric, so both directions get asked) and approves
+   * every request it receives. Resolves when every local user got all its approvals, or when no approval arrived
+   * for `stallMs` (servers that rewrite a whole roster per change get slow as rosters grow, but keep progressing).
+   */
+  async provisionRosters(args: { contacts: number[][]; stallMs: number }): Promise<{ got: number; want: number }> {
+    this.provisioning = true;
+    this.subscribedIn = 0;
+    let want = 0;
+    for (const c of this.onlineClients()) {
+      const contacts = args.contacts[c.user - this.init.firstUser] ?? [];
+      want += contacts.length;
+      for (const k of contacts) c.send(`<presence type='subscribe' to='${this.bareJids[k]}'/>`);
+    }
+    let last = -1;
+    let lastChange = Date.now();
+    while (this.subscribedIn < want && Date.now() - lastChange < args.stallMs) {
+      await sleep(100);
+      if (this.subscribedIn !== last) {
+        last = this.subscribedIn;
+        lastChange = Date.now();
+      }
+    }
+    await sleep(500); // the last approvals we sent are still on their way
+    this.provisioning = false;
+    return { got: this.subscribedIn, want };
   }
 
   // ---- MUC (XEP-0045) ----
@@ -602,4 +642,5 @@ export type AgentMethod =
   | "presenceChurn"
   | "mucJoin"
   | "mucLeave"
+  | "provisionRosters"
   | "onlineCount";

@@ -50,6 +50,8 @@ Load options:
   --settle S           pause after server start and after logins (default 2)
   --room-size N[,N..]  muc: occupants per room (default 10)
   --roster-size N      presence: contacts per roster (default 50)
+  --rosters-by-protocol  presence: build the rosters with subscription requests even where the server can import
+                       them (servers without an import, like Hearth, always get them this way)
   --sasl M             auto | PLAIN | SCRAM-SHA-1 | SCRAM-SHA-256 (default auto: strongest offered SCRAM)
   --no-tls             plain TCP instead of STARTTLS (only where the server allows it)
   --cert-type T        rsa | ec: the self-signed certificate given to every server (default rsa, 2048 bits)
@@ -103,6 +105,7 @@ const { values } = parseArgs({
     settle: { type: "string" },
     "room-size": { type: "string" },
     "roster-size": { type: "string" },
+    "rosters-by-protocol": { type: "boolean" },
     sasl: { type: "string" },
     "no-tls": { type: "boolean" },
     "cert-type": { type: "string" },
@@ -152,6 +155,7 @@ const opts: BenchOptions = {
   settleS: num(values.settle, 2, "settle"),
   roomSizes: (values["room-size"] ?? "10").split(",").map((s) => Math.max(2, Math.floor(num(s, 10, "room-size")))),
   rosterSize: Math.floor(num(values["roster-size"], 50, "roster-size")),
+  rostersByProtocol: values["rosters-by-protocol"] ?? false,
   tls: (values["no-tls"] ? "none" : "starttls") as TlsMode,
   sasl,
   prefix: values.prefix ?? SMOKE_DEFAULTS.prefix,
@@ -159,6 +163,11 @@ const opts: BenchOptions = {
   domain: values.domain ?? "localhost",
   timeoutMs: num(values.timeout, 30_000, "timeout"),
 };
+
+if (opts.rosterSize % 2 === 1 && opts.rosterSize < opts.users - 1) {
+  opts.rosterSize -= 1; // ring rosters are only symmetric with an even size (peers/types.ts rosterOf)
+  log(`--roster-size rounded down to ${opts.rosterSize}`);
+}
 
 const servers = (values.servers ?? (values.target ? "external" : "hearth,prosody,ejabberd"))
   .split(",")

@@ -82,7 +82,7 @@ export async function runScenario(plan: RunPlan): Promise<BenchRecord[]> {
           domain: opts.domain,
           mam: scenario.needs.mam,
           muc: scenario.needs.muc,
-          rosterSize: scenario.needs.rosters ? opts.rosterSize : 0,
+          rosterSize: scenario.needs.rosters && !opts.rostersByProtocol ? opts.rosterSize : 0,
           workDir: dir,
           certFile: plan.certFile,
           keyFile: plan.keyFile,

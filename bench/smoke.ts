@@ -12,7 +12,10 @@ export interface SmokeOptions {
   prefix?: string;
   password?: string;
   durationS?: number;
-  /** Default: login, idle, chat, then presence if rosters are provisioned and muc if a MUC domain is given. */
+  /**
+   * Default: login, idle, chat, presence (rosters built through subscriptions unless `target.rostersProvisioned`),
+   * then muc if `target.mucDomain` is given.
+   */
   scenarios?: string[];
   tls?: TlsMode;
   sasl?: SaslChoice;
@@ -62,6 +65,7 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
     settleS: 0.2,
     roomSizes: [Math.max(2, Math.ceil(users / 2))],
     rosterSize: users - 1,
+    rostersByProtocol: false,
     tls: o.tls ?? "starttls",
     sasl: o.sasl ?? "auto",
     prefix: o.prefix ?? SMOKE_DEFAULTS.prefix,
@@ -75,10 +79,6 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeResult> {
   for (const name of wanted) {
     const scenario = SCENARIOS[name];
     if (scenario === undefined) throw new Error(`unknown scenario ${name}`);
-    if (scenario.needs.rosters && !target.rostersProvisioned) {
-      result.skipped.push(`${name}: rosters not provisioned`);
-      continue;
-    }
     if (scenario.needs.muc && target.mucDomain === undefined) {
       result.skipped.push(`${name}: no MUC domain`);
       continue;

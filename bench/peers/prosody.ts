@@ -1,5 +1,5 @@
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { freePort, waitForPort } from "../lib/ports.ts";
 import { debVersion, ensurePackage, run, startServer } from "./process.ts";
 import { type Peer, type PeerConfig, type RunningPeer, rosterOf } from "./types.ts";
@@ -40,6 +40,7 @@ function config(cfg: PeerConfig, dir: string, port: number): string {
     "c2s_require_encryption = true",
     "allow_registration = false",
     `ssl = { certificate = ${luaString(cfg.certFile)}, key = ${luaString(cfg.keyFile)} }`,
+    `certificates = ${luaString(dirname(cfg.certFile))}`,
     // No stanza rate limits: the bench measures the server, not its throttle (mod_limits is not loaded either).
     "default_archive_policy = true",
     'archive_expires_after = "never"',

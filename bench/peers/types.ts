@@ -51,7 +51,10 @@ export interface Peer {
   start(cfg: PeerConfig): Promise<RunningPeer>;
 }
 
-/** Contacts of user `i` (1-based) in a ring of `users` with `size` contacts: i±1, i±2, ..., wrapping around. */
+/**
+ * Contacts of user `i` (1-based) in a ring of `users` with `size` contacts: i±1, i±2, ..., wrapping around. The
+ * relation is symmetric (k is i's contact iff i is k's) when `size` is even or at least `users - 1`.
+ */
 export function rosterOf(i: number, users: number, size: number): number[] {
   const n = Math.min(size, users - 1);
   const out: number[] = [];

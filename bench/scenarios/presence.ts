@@ -2,14 +2,34 @@ import type { TrafficReport } from "../agent.ts";
 import { sleep } from "../lib/clock.ts";
 import { summarize } from "../lib/histogram.ts";
 import { callAll } from "../lib/pool.ts";
+import { rosterOf } from "../peers/types.ts";
 import { connectAll, cpuPer, mergeTraffic, newRecord, round, sampleServer, splitByUsers } from "./common.ts";
-import type { BenchRecord, Scenario } from "./types.ts";
+import type { BenchRecord, Scenario, ScenarioContext } from "./types.ts";
+
+/** Subscribes every ring pair through the protocol (for servers without a roster import, e.g. Hearth). */
+async function provisionByProtocol(ctx: ScenarioContext): Promise<void> {
+  const { agents, opts } = ctx;
+  const t0 = Date.now();
+  await connectAll(ctx, { rosterGet: true, presence: true });
+  const res = await callAll<{ got: number; want: number }>(agents, "provisionRosters", (a) => {
+    const contacts: number[][] = [];
+    for (let u = a.init.firstUser; u <= a.init.lastUser; u++) contacts.push(rosterOf(u, opts.users, opts.rosterSize));
+    return { contacts, stallMs: 15_000 };
+  });
+  await callAll(agents, "disconnect");
+  const got = res.reduce((s, r) => s + r.got, 0);
+  const want = res.reduce((s, r) => s + r.want, 0);
+  ctx.log(
+    `  ${ctx.target.name}: rosters subscribed through the protocol, ${got}/${want} in ${(Date.now() - t0) / 1000} s`,
+  );
+  if (got < want) throw new Error(`roster provisioning incomplete: ${got}/${want} subscriptions approved`);
+}
 
 /**
  * presence: every user has a roster of `rosterSize` contacts (subscription both). All log in (roster get + initial
  * presence: probes and broadcasts), then `concurrency` users at a time go unavailable, disconnect and log in again
  * for the duration. Measures presence stanzas delivered to clients per second (fan-out), broadcast latency and server
- * CPU per delivered presence.
+ * CPU per delivered presence. Rosters come from the peer's bulk import, or else are built through the protocol.
  */
 export const presence: Scenario = {
   name: "presence",
@@ -24,7 +44,7 @@ export const presence: Scenario = {
   ],
   async run(ctx) {
     const { agents, opts } = ctx;
-    if (!ctx.target.rostersProvisioned) throw new Error(`${ctx.target.name}: rosters were not provisioned`);
+    if (!ctx.target.rostersProvisioned) await provisionByProtocol(ctx);
     const records: BenchRecord[] = [];
 
     await callAll(agents, "beginPhase", { phase: "p-login", kind: "presence" });

@@ -19,6 +19,8 @@ export interface BenchOptions {
   settleS: number;
   roomSizes: number[];
   rosterSize: number;
+  /** presence: build rosters through subscriptions even when the peer can import them (slower; tests the path). */
+  rostersByProtocol: boolean;
   tls: TlsMode;
   sasl: SaslChoice;
   prefix: string;
