@@ -5,7 +5,9 @@
  */
 
 import type { ArchiveStore } from "./archive.ts";
+import type { MucStore } from "./muc.ts";
 import type { PubsubStore } from "./pubsub.ts";
+import type { UploadStore } from "./uploads.ts";
 
 /** SCRAM salted credentials for one hash function (RFC 5802). Binary values are base64. */
 export interface ScramRecord {
@@ -127,6 +129,10 @@ export interface Storage {
   readonly pubsub: PubsubStore;
   /** Message archives of accounts and rooms (XEP-0313). */
   readonly archive: ArchiveStore;
+  /** Persistent Multi-User Chat rooms and their affiliations (XEP-0045). */
+  readonly muc: MucStore;
+  /** Metadata of files received by HTTP File Upload (XEP-0363). */
+  readonly uploads: UploadStore;
   /** Flushes and closes the backend. Safe to call twice. */
   close(): Promise<void>;
 }

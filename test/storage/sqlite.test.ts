@@ -9,7 +9,9 @@ import { openDatabase, SchemaTooNewError } from "../../src/storage/sqlite/databa
 import { MIGRATIONS, SCHEMA_VERSION } from "../../src/storage/sqlite/migrations.ts";
 import { archiveConformance } from "./archive-conformance.ts";
 import { storageConformance } from "./conformance.ts";
+import { mucStoreConformance } from "./muc-conformance.ts";
 import { pubsubConformance } from "./pubsub-conformance.ts";
+import { uploadsConformance } from "./uploads-conformance.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hearth-sqlite-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,6 +23,8 @@ storageConformance("sqlite :memory:", () => openStorage({ driver: "sqlite", path
 storageConformance("sqlite file", () => openStorage({ driver: "sqlite", path: freshFile() }));
 archiveConformance("sqlite", () => openStorage({ driver: "sqlite", path: freshFile() }));
 pubsubConformance("sqlite :memory:", () => openStorage({ driver: "sqlite", path: ":memory:" }));
+mucStoreConformance("sqlite :memory:", () => openStorage({ driver: "sqlite", path: ":memory:" }));
+uploadsConformance("sqlite :memory:", () => openStorage({ driver: "sqlite", path: ":memory:" }));
 
 interface MigrationRow {
   version: number;

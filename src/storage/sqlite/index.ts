@@ -1,14 +1,18 @@
 import type Database from "better-sqlite3";
 import type { ArchiveStore } from "../archive.ts";
+import type { MucStore } from "../muc.ts";
 import type { PubsubStore } from "../pubsub.ts";
 import type { AccountStore, KeyValueStore, OfflineStore, RosterStore, Storage } from "../types.ts";
+import type { UploadStore } from "../uploads.ts";
 import { SqliteAccountStore } from "./accounts.ts";
 import { SqliteArchiveStore } from "./archive.ts";
 import { openDatabase } from "./database.ts";
 import { SqliteKeyValueStore } from "./kv.ts";
+import { SqliteMucStore } from "./muc.ts";
 import { SqliteOfflineStore } from "./offline.ts";
 import { SqlitePubsubStore } from "./pubsub.ts";
 import { SqliteRosterStore } from "./roster.ts";
+import { SqliteUploadStore } from "./uploads.ts";
 
 export { SchemaTooNewError } from "./database.ts";
 export { SCHEMA_VERSION } from "./migrations.ts";
@@ -21,6 +25,8 @@ class SqliteStorage implements Storage {
   readonly kv: KeyValueStore;
   readonly pubsub: PubsubStore;
   readonly archive: ArchiveStore;
+  readonly muc: MucStore;
+  readonly uploads: UploadStore;
   readonly #db: Database.Database;
 
   constructor(db: Database.Database) {
@@ -31,6 +37,8 @@ class SqliteStorage implements Storage {
     this.kv = new SqliteKeyValueStore(db);
     this.pubsub = new SqlitePubsubStore(db);
     this.archive = new SqliteArchiveStore(db);
+    this.muc = new SqliteMucStore(db);
+    this.uploads = new SqliteUploadStore(db);
   }
 
   async close(): Promise<void> {

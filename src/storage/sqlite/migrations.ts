@@ -120,6 +120,47 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX pubsub_items_node ON pubsub_items (service, node, seq);
   `,
+  // 4: persistent Multi-User Chat rooms (XEP-0045) and their affiliation lists.
+  `
+  CREATE TABLE muc_rooms (
+    host TEXT NOT NULL,
+    name TEXT NOT NULL,
+    -- JSON documents owned by the MUC module: room configuration, and other state (occupant-id key, vCard).
+    config TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    subject_by TEXT,
+    subject_at BIGINT,
+    created_at BIGINT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (host, name)
+  );
+
+  CREATE TABLE muc_affiliations (
+    host TEXT NOT NULL,
+    room TEXT NOT NULL,
+    jid TEXT NOT NULL,
+    affiliation TEXT NOT NULL CHECK (affiliation IN ('owner', 'admin', 'member', 'outcast')),
+    nick TEXT,
+    reason TEXT,
+    PRIMARY KEY (host, room, jid)
+  );
+  CREATE INDEX muc_affiliations_jid ON muc_affiliations (host, jid);
+  `,
+  // 5: metadata of files received by HTTP File Upload (XEP-0363); the bytes are files under data_dir/uploads.
+  `
+  CREATE TABLE uploads (
+    -- The slot id: random, and the file's name on disk.
+    id TEXT NOT NULL PRIMARY KEY,
+    host TEXT NOT NULL,
+    username TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    content_type TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX uploads_user ON uploads (host, username);
+  CREATE INDEX uploads_created ON uploads (created_at);
+  `,
 ];
 
 /** The schema version this build of Hearth creates and understands. */
