@@ -2,6 +2,7 @@ import type { ModuleDefinition } from "../core/module.ts";
 import { capsModule } from "./caps.ts";
 import { carbonsModule } from "./carbons.ts";
 import { contactAddressesModule } from "./contact-addresses.ts";
+import { csiModule } from "./csi.ts";
 import { discoModule } from "./disco.ts";
 import { lastActivityModule } from "./last-activity.ts";
 import { mamModule } from "./mam.ts";
@@ -32,6 +33,7 @@ export const builtinModules: ModuleDefinition[] = [
   // Multi-device and mobile (XEP-0280, XEP-0198, XEP-0352, XEP-0357): after message and offline, whose rules they extend.
   carbonsModule,
   streamManagementModule,
+  csiModule,
   // History (XEP-0313): provides the `archive` service that MUC rooms use too.
   mamModule,
   // Personal data: entity caps (for +notify) before PEP, PEP before the modules that store data in it.

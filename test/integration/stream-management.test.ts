@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type XmlElement, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xmpp/ns.ts";
-import { authenticate, connectClient, RawConnection, TestClient } from "../helpers/client.ts";
+import { connectClient, RawConnection, TestClient } from "../helpers/client.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { befriend, errorCondition, message, presence, withBody } from "./im-fixtures.ts";
+import { authenticated } from "./mobile-fixtures.ts";
 
 const SM = "urn:xmpp:sm:3";
 
@@ -21,26 +22,6 @@ async function serverH(c: TestClient): Promise<number> {
   c.send(xml("r", { xmlns: SM }));
   const a = await c.expect(isSm("a"));
   return Number(a.attrs.h);
-}
-
-/** A new connection, through STARTTLS and SASL, stopped at the post-authentication features (no bind). */
-async function authenticated(ts: TestServer, user: string): Promise<{ conn: RawConnection; features: XmlElement }> {
-  const conn = await RawConnection.open(ts.c2sPort);
-  conn.openStream("localhost");
-  await conn.streamOpen();
-  await conn.element("stream:features");
-  conn.send(xml("starttls", { xmlns: NS.tls }));
-  await conn.element("proceed", NS.tls);
-  await conn.startTls("localhost");
-  conn.openStream("localhost");
-  await conn.streamOpen();
-  await conn.element("stream:features");
-  await authenticate(conn, user, "pw", "PLAIN");
-  conn.resetParser();
-  conn.openStream("localhost");
-  await conn.streamOpen();
-  const features = await conn.element("stream:features");
-  return { conn, features };
 }
 
 /** Resumes a session on a new connection; returns the client (same JID) and the server's answer. */
