@@ -385,6 +385,7 @@ export class C2sStream implements C2sSession, StreamControl, StreamTransportEven
     if (this.state === "connected") {
       if (ns === NS.tls && el.name === "starttls") return this.startTls();
       if (ns === NS.sasl) return this.handleSasl(el);
+      if (ns === NS.client && el.name === "iq" && (await this.handlePreAuthIq(el))) return;
       throw new StreamError("not-authorized", "Authenticate first");
     }
     const isStanza = ns === NS.client && isStanzaKind(el.name);
@@ -396,6 +397,25 @@ export class C2sStream implements C2sSession, StreamControl, StreamTransportEven
     if (isStanza) return this.processStanza(el);
     if (await this.handleStreamElement(el, ns)) return;
     throw new StreamError("unsupported-stanza-type", `<${el.name} xmlns='${ns}'/> is not understood`);
+  }
+
+  /**
+   * An iq before authentication that a module answers (XEP-0077 registration), only where SASL is offered:
+   * RFC 6120 §5.3.1 lets nothing but TLS happen before it when encryption is required.
+   */
+  private async handlePreAuthIq(iq: XmlElement): Promise<boolean> {
+    if (!this.conn.secure && this.server.config.c2s.require_encryption) return false;
+    const payload = iq.firstElement();
+    const handler = payload && this.hostObj?.preAuthIq.get(payload.attrs.xmlns ?? "");
+    if (!handler) return false;
+    try {
+      await handler(iq, this);
+    } catch (err) {
+      if (!(err instanceof StanzaError)) throw err;
+      const reply = errorReplyFrom(iq, err);
+      if (reply) this.conn.send(reply);
+    }
+    return true;
   }
 
   /** Top-level elements owned by modules (stream management, CSI, ...). */

@@ -95,6 +95,23 @@ export interface StreamFeature {
 /** Handler for a non-stanza top-level element from a client (e.g. `<enable xmlns='urn:xmpp:sm:3'/>`). */
 export type StreamElementHandler = (el: XmlElement, session: C2sSession) => void | Promise<void>;
 
+/** A client connection that has not authenticated yet, as pre-authentication handlers see it. */
+export interface PreAuthConnection {
+  /** Stable for the connection's life: modules key per-connection state (e.g. a WeakMap) on this object. */
+  readonly id: string;
+  readonly secure: boolean;
+  readonly remoteAddress: string;
+  /** Writes a stanza to the client (there is no routing before authentication). */
+  send(stanza: XmlElement): void;
+}
+
+/**
+ * Answers an iq a client sends before authenticating (XEP-0077 in-band registration, XEP-0445 invitation
+ * tokens), chosen by the namespace of its payload. It replies through `conn.send`; a thrown StanzaError is
+ * sent back as the error reply. Only called on connections where SASL is offered (after TLS when required).
+ */
+export type PreAuthIqHandler = (iq: XmlElement, conn: PreAuthConnection) => void | Promise<void>;
+
 /** A domain served by this server: a user host (accounts live here) or a service host (MUC, upload). */
 export class Host {
   readonly events = new EventBus<HostEvents>();
@@ -102,6 +119,8 @@ export class Host {
   readonly streamFeatures: StreamFeature[] = [];
   /** Top-level stream elements handled by modules, keyed by `namespace element-name`. */
   readonly streamElements = new Map<string, StreamElementHandler>();
+  /** Handlers of iq stanzas before authentication, keyed by payload namespace. */
+  readonly preAuthIq = new Map<string, PreAuthIqHandler>();
   /** Loaded module names, in load order. */
   readonly modules: string[] = [];
   private readonly stopHooks: (() => void | Promise<void>)[] = [];

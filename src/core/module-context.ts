@@ -3,7 +3,15 @@ import type { Logger } from "../log.ts";
 import type { XmlElement } from "../xml/element.ts";
 import { StanzaError } from "./errors.ts";
 import type { EventHandler } from "./events.ts";
-import type { Destination, DiscoIdentity, Host, HostEvents, StreamElementHandler, StreamFeature } from "./host.ts";
+import type {
+  Destination,
+  DiscoIdentity,
+  Host,
+  HostEvents,
+  PreAuthIqHandler,
+  StreamElementHandler,
+  StreamFeature,
+} from "./host.ts";
 import type { HostServices, IqHandler, ModuleContext, ModuleDefinition } from "./module.ts";
 import type { Server } from "./server.ts";
 import { iqResult } from "./stanza.ts";
@@ -88,6 +96,14 @@ export class HostModuleContext implements ModuleContext {
     this.host.streamElements.set(key, handler);
     this.host.onStop(() => {
       this.host.streamElements.delete(key);
+    });
+  }
+
+  preAuthIq(xmlns: string, handler: PreAuthIqHandler): void {
+    if (this.host.preAuthIq.has(xmlns)) throw new Error(`pre-authentication iq ${xmlns} already handled`);
+    this.host.preAuthIq.set(xmlns, handler);
+    this.host.onStop(() => {
+      this.host.preAuthIq.delete(xmlns);
     });
   }
 

@@ -9,6 +9,7 @@ import type {
   DiscoIdentity,
   Host,
   HostEvents,
+  PreAuthIqHandler,
   StanzaEvent,
   StreamElementHandler,
   StreamFeature,
@@ -77,6 +78,8 @@ export interface ModuleContext {
   streamFeature(feature: StreamFeature): void;
   /** Handles a top-level client stream element in a namespace (not a stanza). */
   streamElement(xmlns: string, name: string, handler: StreamElementHandler): void;
+  /** Answers iq stanzas with a payload in `xmlns` that clients send before authenticating (XEP-0077). */
+  preAuthIq(xmlns: string, handler: PreAuthIqHandler): void;
 
   /** Offers an API to other modules. */
   provide<K extends keyof HostServices>(name: K, api: HostServices[K]): void;
