@@ -33,6 +33,11 @@ export interface OutgoingEvent {
  * `iq-<type>/<destination>/<payload namespace>` for iq get/set.
  */
 export interface HostEvents {
+  /**
+   * Every stanza addressed to this host, one of its accounts or resources, before the events below (a filter:
+   * blocking, XEP-0191). A handler that returns true stops the stanza; one that throws a StanzaError bounces it.
+   */
+  "stanza/in": StanzaEvent;
   "message/host": StanzaEvent;
   "message/bare": StanzaEvent;
   "message/full": StanzaEvent;

@@ -93,6 +93,7 @@ export class Router {
     const dest: Destination = to.local === "" ? "host" : to.resource === "" ? "bare" : "full";
     const kind = stanza.name as "message" | "presence" | "iq";
     try {
+      if (await host.events.fire("stanza/in", ev)) return;
       if (kind === "iq") {
         const type = stanza.attrs.type;
         if (type === "get" || type === "set") {

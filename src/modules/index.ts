@@ -1,4 +1,5 @@
 import type { ModuleDefinition } from "../core/module.ts";
+import { blockingModule } from "./blocking.ts";
 import { capsModule } from "./caps.ts";
 import { carbonsModule } from "./carbons.ts";
 import { contactAddressesModule } from "./contact-addresses.ts";
@@ -13,6 +14,7 @@ import { pingModule } from "./ping.ts";
 import { presenceModule } from "./presence.ts";
 import { entityCapsModule } from "./pubsub/entity-caps.ts";
 import { rosterModule } from "./roster.ts";
+import { spamReportingModule } from "./spam-reporting.ts";
 import { streamManagementModule } from "./stream-management.ts";
 import { timeModule } from "./time.ts";
 import { versionModule } from "./version.ts";
@@ -36,6 +38,9 @@ export const builtinModules: ModuleDefinition[] = [
   csiModule,
   // History (XEP-0313): provides the `archive` service that MUC rooms use too.
   mamModule,
+  // Blocking (XEP-0191) filters at priority 1000 whatever the load order; reports (XEP-0377) ride on blocks.
+  blockingModule,
+  spamReportingModule,
   // Personal data: entity caps (for +notify) before PEP, PEP before the modules that store data in it.
   entityCapsModule,
   pepModule,
