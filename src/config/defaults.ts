@@ -57,5 +57,17 @@ export function defaultConfig(): HearthConfig {
     archive: { retention_days: 0, max_page_size: 250, default_policy: "always" },
     // Push services are third parties: by default they learn who wrote, not what.
     push: { include_sender: true, include_body: false },
+    muc: {
+      domain_prefix: "conference",
+      name: "Chatrooms",
+      room_creation: "local",
+      max_occupants: 1000,
+      max_history: 100,
+      default_history: 20,
+      default_persistent: false,
+      default_public: true,
+      message_rate: 5,
+      message_burst: 20,
+    },
   };
 }

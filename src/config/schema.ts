@@ -9,6 +9,7 @@ import type {
   HttpConfig,
   LimitsConfig,
   LogConfig,
+  MucConfig,
   PushConfig,
   StorageConfig,
   TlsConfig,
@@ -112,6 +113,19 @@ const archive: Fields<ArchiveConfig> = {
 
 const push: Fields<PushConfig> = { include_sender: bool, include_body: bool };
 
+const muc: Fields<MucConfig> = {
+  domain_prefix: str,
+  name: str,
+  room_creation: { type: "enum", values: ["anyone", "local", "admins"] },
+  max_occupants: int(1, 1_000_000),
+  max_history: int(0, 10_000),
+  default_history: int(0, 10_000, "at most max_history is used"),
+  default_persistent: bool,
+  default_public: bool,
+  message_rate: int(0, 1_000_000, "0 disables the limit"),
+  message_burst: int(1, 1_000_000),
+};
+
 /** The schema of the whole configuration file. */
 export const schema: Fields<HearthConfig> = {
   hosts: strings,
@@ -130,6 +144,7 @@ export const schema: Fields<HearthConfig> = {
   limits: section(limits),
   archive: section(archive),
   push: section(push),
+  muc: section(muc),
 };
 
 /** Human name of a field's type, for error messages. */

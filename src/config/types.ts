@@ -27,6 +27,8 @@ export interface HearthConfig {
   archive: ArchiveConfig;
   /** Push notifications (XEP-0357): what the summary sent to app servers reveals. */
   push: PushConfig;
+  /** Multi-User Chat (XEP-0045): the group chat service of each host. */
+  muc: MucConfig;
 }
 
 export interface LogConfig {
@@ -151,4 +153,27 @@ export interface PushConfig {
   include_sender: boolean;
   /** Put the message text in push notifications (`last-message-body`); off by default for privacy. */
   include_body: boolean;
+}
+
+export interface MucConfig {
+  /** The chat service of host `example.org` is `<domain_prefix>.example.org`. */
+  domain_prefix: string;
+  /** Name of the service in service discovery. */
+  name: string;
+  /** Who may create rooms: `anyone`, `local` users of this server's hosts, or only `admins`. */
+  room_creation: "anyone" | "local" | "admins";
+  /** Most occupants of a room; owners may configure less (owners and admins may still enter a full room). */
+  max_occupants: number;
+  /** Most messages of history a room may keep for new occupants. */
+  max_history: number;
+  /** History length of a new room. */
+  default_history: number;
+  /** New rooms survive being empty (owners may change it). */
+  default_persistent: boolean;
+  /** New rooms are listed in the public directory (owners may change it). */
+  default_public: boolean;
+  /** Messages, presence changes and invitations per second one occupant may send, on average; 0: no limit. */
+  message_rate: number;
+  /** How many of those may come at once. */
+  message_burst: number;
 }

@@ -13,6 +13,7 @@ import { pepModule } from "./pep.ts";
 import { pingModule } from "./ping.ts";
 import { presenceModule } from "./presence.ts";
 import { entityCapsModule } from "./pubsub/entity-caps.ts";
+import { pushModule } from "./push.ts";
 import { rosterModule } from "./roster.ts";
 import { spamReportingModule } from "./spam-reporting.ts";
 import { streamManagementModule } from "./stream-management.ts";
@@ -36,6 +37,7 @@ export const builtinModules: ModuleDefinition[] = [
   carbonsModule,
   streamManagementModule,
   csiModule,
+  pushModule,
   // History (XEP-0313): provides the `archive` service that MUC rooms use too.
   mamModule,
   // Blocking (XEP-0191) filters at priority 1000 whatever the load order; reports (XEP-0377) ride on blocks.
