@@ -64,6 +64,18 @@ export function validateConfig(config: HearthConfig): string[] {
   }
   config.components = components;
 
+  // The MUC service of each host is <muc.domain_prefix>.<host>: a valid domain that nothing else uses. IP literal
+  // hosts have no subdomains, hence no chat service.
+  if (!config.disabled_modules.includes("muc")) {
+    for (const host of hosts) {
+      if (isIP(host.replace(/^\[|\]$/g, ""))) continue;
+      const service = checkDomain(`${config.muc.domain_prefix}.${host}`, "muc.domain_prefix");
+      if (hosts.includes(service) || components[service]) {
+        throw new ConfigError(`muc.domain_prefix: the chat service ${service} would clash with a host or component`);
+      }
+    }
+  }
+
   for (const [kind, addresses] of Object.entries(config.contact)) {
     for (const address of addresses as string[]) {
       if (!URI.test(address)) {

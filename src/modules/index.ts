@@ -8,6 +8,7 @@ import { discoModule } from "./disco.ts";
 import { lastActivityModule } from "./last-activity.ts";
 import { mamModule } from "./mam.ts";
 import { messageModule } from "./message.ts";
+import { mucModule } from "./muc.ts";
 import { offlineModule } from "./offline.ts";
 import { pepModule } from "./pep.ts";
 import { pingModule } from "./ping.ts";
@@ -46,6 +47,8 @@ export const builtinModules: ModuleDefinition[] = [
   // Personal data: entity caps (for +notify) before PEP, PEP before the modules that store data in it.
   entityCapsModule,
   pepModule,
+  // Group chat (XEP-0045): creates the conference.<host> service host; uses the `archive` service of MAM.
+  mucModule,
   // Last: computes its hash over the features every other module registered.
   capsModule,
 ];
