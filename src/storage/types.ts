@@ -5,6 +5,7 @@
  */
 
 import type { ArchiveStore } from "./archive.ts";
+import type { InviteStore } from "./invites.ts";
 import type { MucStore } from "./muc.ts";
 import type { PubsubStore } from "./pubsub.ts";
 import type { UploadStore } from "./uploads.ts";
@@ -133,6 +134,8 @@ export interface Storage {
   readonly muc: MucStore;
   /** Metadata of files received by HTTP File Upload (XEP-0363). */
   readonly uploads: UploadStore;
+  /** Invitations: account creation and contact tokens (XEP-0401, XEP-0445, XEP-0379). */
+  readonly invites: InviteStore;
   /** Flushes and closes the backend. Safe to call twice. */
   close(): Promise<void>;
 }

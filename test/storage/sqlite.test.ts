@@ -9,6 +9,7 @@ import { openDatabase, SchemaTooNewError } from "../../src/storage/sqlite/databa
 import { MIGRATIONS, SCHEMA_VERSION } from "../../src/storage/sqlite/migrations.ts";
 import { archiveConformance } from "./archive-conformance.ts";
 import { storageConformance } from "./conformance.ts";
+import { invitesConformance } from "./invites-conformance.ts";
 import { mucStoreConformance } from "./muc-conformance.ts";
 import { pubsubConformance } from "./pubsub-conformance.ts";
 import { uploadsConformance } from "./uploads-conformance.ts";
@@ -23,6 +24,7 @@ storageConformance("sqlite :memory:", () => openStorage({ driver: "sqlite", path
 storageConformance("sqlite file", () => openStorage({ driver: "sqlite", path: freshFile() }));
 archiveConformance("sqlite", () => openStorage({ driver: "sqlite", path: freshFile() }));
 pubsubConformance("sqlite :memory:", () => openStorage({ driver: "sqlite", path: ":memory:" }));
+invitesConformance("sqlite :memory:", () => openStorage({ driver: "sqlite", path: ":memory:" }));
 mucStoreConformance("sqlite :memory:", () => openStorage({ driver: "sqlite", path: ":memory:" }));
 uploadsConformance("sqlite :memory:", () => openStorage({ driver: "sqlite", path: ":memory:" }));
 

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import type { ArchiveStore } from "../archive.ts";
+import type { InviteStore } from "../invites.ts";
 import type { MucStore } from "../muc.ts";
 import type { PubsubStore } from "../pubsub.ts";
 import type { AccountStore, KeyValueStore, OfflineStore, RosterStore, Storage } from "../types.ts";
@@ -7,6 +8,7 @@ import type { UploadStore } from "../uploads.ts";
 import { SqliteAccountStore } from "./accounts.ts";
 import { SqliteArchiveStore } from "./archive.ts";
 import { openDatabase } from "./database.ts";
+import { SqliteInviteStore } from "./invites.ts";
 import { SqliteKeyValueStore } from "./kv.ts";
 import { SqliteMucStore } from "./muc.ts";
 import { SqliteOfflineStore } from "./offline.ts";
@@ -27,6 +29,7 @@ class SqliteStorage implements Storage {
   readonly archive: ArchiveStore;
   readonly muc: MucStore;
   readonly uploads: UploadStore;
+  readonly invites: InviteStore;
   readonly #db: Database.Database;
 
   constructor(db: Database.Database) {
@@ -39,6 +42,7 @@ class SqliteStorage implements Storage {
     this.archive = new SqliteArchiveStore(db);
     this.muc = new SqliteMucStore(db);
     this.uploads = new SqliteUploadStore(db);
+    this.invites = new SqliteInviteStore(db);
   }
 
   async close(): Promise<void> {

@@ -161,6 +161,26 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX uploads_user ON uploads (host, username);
   CREATE INDEX uploads_created ON uploads (created_at);
   `,
+  // 6: invitations (XEP-0401 / XEP-0445 / XEP-0379 tokens); roster and used_by are JSON arrays of bare JIDs.
+  `
+  CREATE TABLE invites (
+    token TEXT NOT NULL PRIMARY KEY,
+    host TEXT NOT NULL,
+    creator TEXT,
+    username TEXT,
+    roster TEXT NOT NULL,
+    allow_registration INTEGER NOT NULL,
+    max_uses INTEGER NOT NULL,
+    uses INTEGER NOT NULL,
+    used_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX invites_host ON invites (host, created_at);
+  CREATE INDEX invites_username ON invites (host, username);
+  CREATE INDEX invites_creator ON invites (creator);
+  CREATE INDEX invites_expiry ON invites (expires_at);
+  `,
 ];
 
 /** The schema version this build of Hearth creates and understands. */
