@@ -33,6 +33,8 @@ export class WebSocketTransport implements StreamTransport {
   readonly canStartTls = false;
   private events: StreamTransportEvents | null = null;
   private ending = false;
+  /** The client sent `<close/>`. */
+  private peerClosed = false;
   private gone = false;
 
   constructor(
@@ -75,11 +77,18 @@ export class WebSocketTransport implements StreamTransport {
     this.write(serializeStandalone(el));
   }
 
-  /** RFC 7395 §3.6: send `<close/>`, then the client answers with its own and the connection ends. */
+  /**
+   * RFC 7395 §3.6: send `<close/>`. If the client closed first, the stream is done and we close the WebSocket
+   * (the server closes first, RFC 6455 §7.1.1); otherwise we wait for the client's `<close/>`, a little.
+   */
   closeStream(): void {
     if (this.ending || this.gone) return;
     this.ending = true;
     this.write(CLOSE_FRAME);
+    if (this.peerClosed) {
+      this.ws.close(1000);
+      return;
+    }
     setTimeout(() => this.destroy(), CLOSE_GRACE_MS).unref();
   }
 
@@ -138,6 +147,7 @@ export class WebSocketTransport implements StreamTransport {
         // The client answered our <close/>: the closing handshake is complete.
         this.ws.close(1000);
       } else {
+        this.peerClosed = true;
         events.onStreamClose();
       }
       return;

@@ -93,7 +93,8 @@ describe("XMPP over WebSocket (RFC 7395)", () => {
     const conn = await wsLogin(ws, "alice@localhost", "wonderland");
     conn.send(xml("close", { xmlns: NS.framing }));
     await conn.element("close", NS.framing);
-    await conn.closed;
+    const { code } = await conn.closed;
+    assert.equal(code, 1000, "the server closes the WebSocket once both sides closed the stream");
     // The session is gone from the registry.
     for (let i = 0; i < 20 && ts.server.core.sessions.count > 0; i++) await new Promise((r) => setTimeout(r, 25));
     assert.equal(ts.server.core.sessions.count, 0);
@@ -149,6 +150,46 @@ describe("XMPP over WebSocket (RFC 7395)", () => {
     assert.equal(session?.secure, true);
     assert.equal(session?.transport, "websocket");
     await alice.close();
+  });
+
+  it("resumes a stream management session on a new WebSocket after the old one died (XEP-0198)", async () => {
+    const SM = "urn:xmpp:sm:3";
+    const alice = await wsLogin(ws, "alice@localhost", "wonderland", { resource: "tab" });
+    alice.send(xml("enable", { xmlns: SM, resume: "true" }));
+    const enabled = await alice.element("enabled", SM);
+    const previd = enabled.attrs.id as string;
+    assert.ok(previd);
+    const bob = await connectClient(ts, "bob@localhost", "builder", { resource: "sm" });
+    bob.send(xml("message", { to: alice.jid, type: "chat" }, xml("body", null, "one")));
+    await alice.expect((el) => el.name === "message" && el.getChildText("body") === "one");
+    // The browser tab loses its network: no <close/>, the socket just dies.
+    alice.ws.terminate();
+    await alice.closed;
+    await new Promise((r) => setTimeout(r, 100));
+    bob.send(xml("message", { to: alice.jid, type: "chat" }, xml("body", null, "two")));
+
+    const again = await WsConnection.open(ws);
+    again.open("localhost");
+    await again.element("stream:features");
+    await saslExchange(again, "alice", "wonderland", "PLAIN");
+    again.open("localhost");
+    const features = await again.element("stream:features");
+    assert.ok(features.getChild("sm", SM), "stream management is offered over WebSocket");
+    // Nothing was acknowledged: both messages come again, on the new WebSocket.
+    again.send(xml("resume", { xmlns: SM, previd, h: "0" }));
+    const resumed = await again.element("resumed", SM);
+    assert.equal(resumed.attrs.previd, previd);
+    for (const body of ["one", "two"]) {
+      const m = await again.expect((el) => el.name === "message" && el.getChildText("body") === body);
+      assert.equal(m.attrs.xmlns, NS.client);
+    }
+    const session = ts.server.core.sessions.resources("alice@localhost").find((x) => x.resource === "tab");
+    assert.equal(session?.transport, "websocket");
+    again.send(xml("message", { to: bob.jid, type: "chat" }, xml("body", null, "back")));
+    const back = await bob.expect((el) => el.name === "message" && el.getChildText("body") === "back");
+    assert.equal(back.attrs.from, alice.jid, "same session, same full JID");
+    await again.close();
+    await bob.close();
   });
 
   it("closes open WebSocket streams with system-shutdown when the server stops", async () => {
