@@ -69,5 +69,15 @@ export function defaultConfig(): HearthConfig {
       message_rate: 5,
       message_burst: 20,
     },
+    upload: {
+      enabled: true,
+      domain_prefix: "upload",
+      // Phone photos and short videos; larger files are better shared another way.
+      max_file_size: 100 * 1024 * 1024,
+      quota_per_user: 1024 * 1024 * 1024,
+      retention_days: 30,
+      allowed_types: [],
+    },
+    web: { invite_page: true, invite_registration: false, admin_page: true },
   };
 }

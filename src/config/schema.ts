@@ -13,6 +13,8 @@ import type {
   PushConfig,
   StorageConfig,
   TlsConfig,
+  UploadConfig,
+  WebConfig,
 } from "./types.ts";
 
 /**
@@ -126,6 +128,17 @@ const muc: Fields<MucConfig> = {
   message_burst: int(1, 1_000_000),
 };
 
+const upload: Fields<UploadConfig> = {
+  enabled: bool,
+  domain_prefix: str,
+  max_file_size: int(1, Number.MAX_SAFE_INTEGER, "bytes"),
+  quota_per_user: int(0, Number.MAX_SAFE_INTEGER, "bytes; 0 disables the quota"),
+  retention_days: int(0, 36_500, "0 keeps files forever"),
+  allowed_types: strings,
+};
+
+const web: Fields<WebConfig> = { invite_page: bool, invite_registration: bool, admin_page: bool };
+
 /** The schema of the whole configuration file. */
 export const schema: Fields<HearthConfig> = {
   hosts: strings,
@@ -145,6 +158,8 @@ export const schema: Fields<HearthConfig> = {
   archive: section(archive),
   push: section(push),
   muc: section(muc),
+  upload: section(upload),
+  web: section(web),
 };
 
 /** Human name of a field's type, for error messages. */

@@ -29,6 +29,10 @@ export interface HearthConfig {
   push: PushConfig;
   /** Multi-User Chat (XEP-0045): the group chat service of each host. */
   muc: MucConfig;
+  /** HTTP File Upload (XEP-0363): the upload service of each host. */
+  upload: UploadConfig;
+  /** The built-in web pages: invite landing page and admin page. */
+  web: WebConfig;
 }
 
 export interface LogConfig {
@@ -176,4 +180,28 @@ export interface MucConfig {
   message_rate: number;
   /** How many of those may come at once. */
   message_burst: number;
+}
+
+export interface UploadConfig {
+  /** Offer an upload service (`<domain_prefix>.<host>`) on every host that is not an IP address. */
+  enabled: boolean;
+  /** The upload service of host `example.org` is `<domain_prefix>.example.org`. */
+  domain_prefix: string;
+  /** Largest file accepted, in bytes (advertised in service discovery). */
+  max_file_size: number;
+  /** Bytes one account may have stored at once; 0: no quota. */
+  quota_per_user: number;
+  /** Days an uploaded file is kept; 0 keeps files forever. */
+  retention_days: number;
+  /** Content types accepted (`image/png`, `image/*`); empty accepts any. */
+  allowed_types: string[];
+}
+
+export interface WebConfig {
+  /** Serve the invite landing page at `/invite/<token>`. */
+  invite_page: boolean;
+  /** Let people create their account on the invite page (the invite is consumed as by XEP-0401). */
+  invite_registration: boolean;
+  /** Serve the status and admin page at `/admin` (login with an account listed in `admins`). */
+  admin_page: boolean;
 }

@@ -144,3 +144,34 @@ export async function leave(c: TestClient, room: string, nick: string): Promise<
   c.send(xml("presence", { to: roomJid(room, nick), type: "unavailable" }));
   return c.expect((el) => presenceFrom(roomJid(room, nick), "unavailable")(el) && codes(el).includes("110"));
 }
+
+/**
+ * Waits until a stanza matching `pred` has arrived and returns everything received up to it, in order (consumed),
+ * to check the order of a sequence such as a join.
+ */
+export async function receiveUntil(
+  c: TestClient,
+  pred: (el: XmlElement) => boolean,
+  timeout = 3000,
+): Promise<XmlElement[]> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const i = c.conn.received.findIndex((r) => r.kind === "element" && pred(r.el));
+    if (i >= 0) {
+      return c.conn.received.splice(0, i + 1).flatMap((r) => (r.kind === "element" ? [r.el] : []));
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out; received: ${c.conn.received.map((r) => (r.kind === "element" ? r.el.toString().slice(0, 200) : r.kind)).join(" | ")}`,
+      );
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Logs in several users of `localhost` whose password is "pw", with initial presence. */
+export async function loginAll(
+  login: (user: string, resource?: string) => Promise<TestClient>,
+  ...users: string[]
+): Promise<TestClient[]> {
+  return Promise.all(users.map((u) => login(u)));
+}
