@@ -76,6 +76,25 @@ export function validateConfig(config: HearthConfig): string[] {
     }
   }
 
+  // The upload service of each host is <upload.domain_prefix>.<host>, like the MUC service (none for IP literals).
+  if (config.upload.enabled && !config.disabled_modules.includes("upload")) {
+    for (const host of hosts) {
+      if (isIP(host.replace(/^\[|\]$/g, ""))) continue;
+      const service = checkDomain(`${config.upload.domain_prefix}.${host}`, "upload.domain_prefix");
+      const muc = config.disabled_modules.includes("muc") ? "" : `${config.muc.domain_prefix}.${host}`;
+      if (hosts.includes(service) || components[service] || service === muc) {
+        throw new ConfigError(
+          `upload.domain_prefix: the upload service ${service} would clash with a host, component or the MUC service`,
+        );
+      }
+    }
+  }
+  for (const type of config.upload.allowed_types) {
+    if (!/^[a-z0-9!#$&^_.+-]+\/(\*|[a-z0-9!#$&^_.+-]+)$/i.test(type)) {
+      throw new ConfigError(`upload.allowed_types: "${type}" must be a content type like image/png or image/*`);
+    }
+  }
+
   for (const [kind, addresses] of Object.entries(config.contact)) {
     for (const address of addresses as string[]) {
       if (!URI.test(address)) {

@@ -19,6 +19,7 @@ import { rosterModule } from "./roster.ts";
 import { spamReportingModule } from "./spam-reporting.ts";
 import { streamManagementModule } from "./stream-management.ts";
 import { timeModule } from "./time.ts";
+import { uploadModule } from "./upload.ts";
 import { versionModule } from "./version.ts";
 
 /** Every built-in module, in load order. Modules that provide services load before their users. */
@@ -49,6 +50,8 @@ export const builtinModules: ModuleDefinition[] = [
   pepModule,
   // Group chat (XEP-0045): creates the conference.<host> service host; uses the `archive` service of MAM.
   mucModule,
+  // HTTP File Upload (XEP-0363): creates the upload.<host> service host and mounts /upload/.
+  uploadModule,
   // Last: computes its hash over the features every other module registered.
   capsModule,
 ];
