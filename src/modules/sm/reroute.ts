@@ -77,7 +77,9 @@ async function rerouteOne(ctx: ModuleContext, session: C2sSession, { stanza, que
   }
   if (mtype === "headline") return;
   const offline = ctx.service("offline");
-  const outcome = offline ? await offline.store(account.local, stanza) : "unavailable";
+  // The account may be going away (account deletion ends its sessions): then there is nobody to store for.
+  const exists = await ctx.storage.accounts.exists(ctx.host.name, session.username);
+  const outcome = offline && exists ? await offline.store(session.username, stanza) : "unavailable";
   if (outcome === "full") {
     await router.bounce(
       stanza,
