@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { type Element as XmppElement, client as xmppClient, xml as xmppXml } from "@xmpp/client";
+import { WebSocket } from "ws";
 import { xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xmpp/ns.ts";
 import { connectClient } from "../helpers/client.ts";
@@ -190,6 +192,40 @@ describe("XMPP over WebSocket (RFC 7395)", () => {
     assert.equal(back.attrs.from, alice.jid, "same session, same full JID");
     await again.close();
     await bob.close();
+  });
+
+  it("works with a real client library: @xmpp/client over ws logs in and chats with a TCP client", async () => {
+    // @xmpp/websocket uses the global WebSocket, which Node 20 does not have; ws provides the same API.
+    const g = globalThis as { WebSocket?: unknown };
+    const previous = g.WebSocket;
+    g.WebSocket ??= WebSocket;
+    const lib = xmppClient({
+      service: ws,
+      domain: "localhost",
+      username: "alice",
+      password: "wonderland",
+      resource: "lib",
+    });
+    lib.on("error", () => {});
+    const bob = await connectClient(ts, "bob@localhost", "builder", { resource: "lib-peer" });
+    const hello = new Promise<XmppElement>((resolve) => {
+      lib.on("stanza", (st: XmppElement) => {
+        if (st.is("message") && st.getChildText("body") === "hello lib") resolve(st);
+      });
+    });
+    try {
+      const address = await lib.start();
+      assert.equal(address.toString(), "alice@localhost/lib");
+      await lib.send(xmppXml("message", { to: bob.jid, type: "chat" }, xmppXml("body", {}, "hi from xmpp.js")));
+      const got = await bob.expect((el) => el.name === "message" && el.getChildText("body") === "hi from xmpp.js");
+      assert.equal(got.attrs.from, "alice@localhost/lib");
+      bob.send(xml("message", { to: "alice@localhost/lib", type: "chat" }, xml("body", null, "hello lib")));
+      assert.equal((await hello).attrs.from, bob.jid);
+    } finally {
+      await lib.stop().catch(() => {});
+      g.WebSocket = previous;
+      await bob.close();
+    }
   });
 
   it("closes open WebSocket streams with system-shutdown when the server stops", async () => {
