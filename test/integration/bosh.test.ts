@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xmpp/ns.ts";
@@ -142,6 +143,31 @@ describe("BOSH (XEP-0124, XEP-0206)", () => {
     assert.equal(beyond.attrs.condition, "item-not-found");
     const after = await client.post({}, [], rid + 1);
     assert.equal(after.attrs.condition, "item-not-found", "the session is gone");
+  });
+
+  it("survives a broken held request: its rid can be resent, and nothing sent meanwhile is lost (§14.3)", async () => {
+    const alice = await boshLogin(url, "alice@localhost", "wonderland", { resource: "flaky" });
+    alice.stopPolling();
+    await alice.post({}, [ping("flush")]);
+    const rid = ++alice.rid;
+    // A request is held, then its connection breaks (a phone switching networks).
+    const broken = request(url, { method: "POST", headers: { "Content-Type": "text/xml" }, agent: false });
+    broken.on("error", () => {});
+    broken.end(boshBody({ rid: String(rid), sid: alice.sid }));
+    await new Promise((r) => setTimeout(r, 150));
+    broken.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const bob = await connectClient(ts, "bob@localhost", "builder", { resource: "flaky-peer" });
+    bob.send(xml("message", { to: "alice@localhost/flaky", type: "chat" }, xml("body", null, "while broken")));
+    await new Promise((r) => setTimeout(r, 100));
+    // The client never saw an answer, so it sends the same request again: it gets the (empty) answer...
+    const resent = await alice.post({}, [], rid);
+    assert.equal(resent.elements().length, 0);
+    // ...and the message comes with the next request.
+    const next = await alice.post();
+    assert.equal(next.getChild("message")?.getChildText("body"), "while broken");
+    await bob.close();
+    await alice.close();
   });
 
   it("processes requests in rid order when they arrive out of order (§14.2)", async () => {

@@ -143,6 +143,7 @@ export class BoshSession implements StreamTransport {
     const waiting = this.early.get(rid);
     if (waiting) {
       this.replaceResponse(waiting, res);
+      this.armInactivityTimer();
       return;
     }
     // §11: more simultaneous requests than `requests` is overactivity.
@@ -280,7 +281,7 @@ export class BoshSession implements StreamTransport {
   }
 
   private hold(req: Pending): void {
-    if (req.res.destroyed) {
+    if (connectionGone(req.res)) {
       // The client already gave up on this request: answer into the resend buffer only.
       this.answer(req);
       return;
@@ -345,7 +346,7 @@ export class BoshSession implements StreamTransport {
     const xml = bodyXml(attrs, payloads);
     this.prevAnswerEmpty = payloads.length === 0;
     this.remember(req.rid, xml);
-    if (!req.res.destroyed) writeBody(req.res, xml);
+    writeBody(req.res, xml);
     this.armInactivityTimer();
   }
 
@@ -422,9 +423,14 @@ function paramAttrs(p: BoshParams): Record<string, string> {
   };
 }
 
-/** Writes a body as the whole HTTP response. */
+/** The client can no longer receive this response (it aborted the request, or the connection broke). */
+function connectionGone(res: ServerResponse): boolean {
+  return res.destroyed || res.socket?.destroyed === true;
+}
+
+/** Writes a body as the whole HTTP response, unless the client is no longer there to read it. */
 export function writeBody(res: ServerResponse, xml: string): void {
-  if (res.writableEnded || res.destroyed) return;
+  if (res.writableEnded || connectionGone(res)) return;
   res.writeHead(200, {
     "Content-Type": "text/xml; charset=utf-8",
     "Content-Length": Buffer.byteLength(xml),
