@@ -45,6 +45,9 @@ export class Blocklists {
     const cached = this.cache.get(key);
     if (cached) return cached;
     const list = new Set(await this.kv.keys(host, username, STORE));
+    // Another caller may have loaded (and changed) the list while this one waited: theirs is current.
+    const raced = this.cache.get(key);
+    if (raced) return raced;
     if (this.cache.size >= CACHE_MAX) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);

@@ -85,6 +85,9 @@ export class PrefsStore {
     const cached = this.cache.get(username);
     if (cached) return cached;
     const raw = await this.kv.get(this.host, username, STORE, KEY);
+    // A set() while this read waited is newer than what was read.
+    const raced = this.cache.get(username);
+    if (raced) return raced;
     let prefs: ArchivePrefs = { default: this.defaultPolicy, always: [], never: [] };
     if (raw !== null) {
       try {
