@@ -1,0 +1,150 @@
+/**
+ * Rooms across restarts: configuration, affiliations and reserved nicks, subject, history, avatar and occupant ids
+ * survive; clients come back by sending presence (what bookmark autojoin does); temporary rooms do not survive.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { xml } from "../../src/xml/element.ts";
+import { NS } from "../../src/xmpp/ns.ts";
+import { connectClient, type TestClient } from "../helpers/client.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { bodies, mamQuery } from "./mam-fixtures.ts";
+import {
+  admin,
+  codes,
+  createRoom,
+  groupchat,
+  isSubject,
+  item,
+  join,
+  joinError,
+  list,
+  MUC_OWNER,
+  presenceFrom,
+  receiveUntil,
+  roomJid,
+  say,
+  sendJoin,
+} from "./muc-fixtures.ts";
+
+describe("MUC: rooms survive restarts", () => {
+  let ts: TestServer;
+  before(async () => {
+    ts = await startTestServer({
+      users: ["alice", "bob", "carol", "mallory"].map((u) => [`${u}@localhost`, "pw"]),
+    });
+  });
+  after(() => ts.stop());
+  const login = (user: string) => connectClient(ts, `${user}@localhost`, "pw", { presence: true });
+
+  it("keeps configuration, affiliations, subject, history, avatar and occupant ids; clients rejoin by presence", async () => {
+    let alice: TestClient = await login("alice");
+    let bob: TestClient = await login("bob");
+    await createRoom(alice, "family", "Mom", {
+      "muc#roomconfig_persistentroom": "1",
+      "muc#roomconfig_roomname": "The Family",
+      "muc#roomconfig_membersonly": "1",
+      "muc#maxhistoryfetch": "3",
+    });
+    await createRoom(alice, "fleeting", "Mom");
+    await admin(alice, "family", "set", xml("item", { jid: "bob@localhost", affiliation: "member", nick: "Kid" }));
+    await admin(alice, "family", "set", xml("item", { jid: "carol@localhost", affiliation: "admin" }));
+    await admin(alice, "family", "set", xml("item", { jid: "mallory@localhost", affiliation: "outcast" }));
+    alice.send(xml("message", { to: roomJid("family"), type: "groupchat" }, xml("subject", null, "Dinner plans")));
+    await alice.expect(isSubject("family"));
+    await join(bob, "family", "Kid");
+    const beforeId = (await alice.expect(presenceFrom(roomJid("family", "Kid")))).getChild(
+      "occupant-id",
+      "urn:xmpp:occupant-id:0",
+    )?.attrs.id;
+    for (const body of ["m1", "m2", "m3", "m4"]) {
+      say(bob, "family", body);
+      await alice.expect(groupchat(body));
+    }
+    await alice.iq(
+      xml(
+        "iq",
+        { type: "set", to: roomJid("family") },
+        xml("vCard", { xmlns: "vcard-temp" }, xml("FN", null, "Family room")),
+      ),
+    );
+    await Promise.all([alice.close(), bob.close()]);
+
+    ts = await ts.restart();
+    alice = await login("alice");
+    bob = await login("bob");
+    // Autojoin after a restart is plain presence: the room is there with its owner, members and bans.
+    const self = await join(alice, "family", "Mom");
+    assert.equal(item(self)?.attrs.affiliation, "owner");
+    assert.ok(!codes(self).includes("201"), "not a new room");
+    sendJoin(bob, "family", "Kid");
+    const seq = await receiveUntil(bob, isSubject("family"));
+    const subject = seq[seq.length - 1];
+    assert.equal(subject?.getChildText("subject"), "Dinner plans");
+    assert.equal(subject?.attrs.from, roomJid("family", "Mom"));
+    const history = seq
+      .filter((el) => el.name === "message" && el.getChild("body"))
+      .map((el) => el.getChildText("body"));
+    assert.deepEqual(history, ["m2", "m3", "m4"], "the last history length messages, restored from the archive");
+    const again = await alice.expect(presenceFrom(roomJid("family", "Kid")));
+    assert.equal(again.getChild("occupant-id", "urn:xmpp:occupant-id:0")?.attrs.id, beforeId);
+    assert.equal(item(again)?.attrs.affiliation, "member");
+
+    const mallory = await login("mallory");
+    assert.equal(await joinError(mallory, "family", "M"), "forbidden");
+    const carol = await login("carol");
+    assert.equal(item(await join(carol, "family", "Aunt"))?.attrs.affiliation, "admin");
+    // The reserved nick still belongs to Bob.
+    assert.deepEqual(
+      (await list(alice, "family", { affiliation: "member" })).map((i) => [i.attrs.jid, i.attrs.nick]),
+      [["bob@localhost", "Kid"]],
+    );
+    const form = await alice.iq(xml("iq", { type: "get", to: roomJid("family") }, xml("query", { xmlns: MUC_OWNER })));
+    const values = new Map(
+      (form.getChild("query", MUC_OWNER)?.getChild("x", NS.dataForms)?.getChildren("field") ?? []).map((f) => [
+        f.attrs.var,
+        f.getChildText("value"),
+      ]),
+    );
+    assert.equal(values.get("muc#roomconfig_roomname"), "The Family");
+    assert.equal(values.get("muc#roomconfig_membersonly"), "1");
+    const vcard = await bob.iq(
+      xml("iq", { type: "get", to: roomJid("family") }, xml("vCard", { xmlns: "vcard-temp" })),
+    );
+    assert.equal(vcard.getChild("vCard", "vcard-temp")?.getChildText("FN"), "Family room");
+    const archive = await mamQuery(bob, { to: roomJid("family") });
+    assert.deepEqual(bodies(archive), ["m1", "m2", "m3", "m4"]);
+
+    // The temporary room is gone: entering creates a new one.
+    const fresh = await join(carol, "fleeting", "Carol");
+    assert.ok(codes(fresh).includes("201"));
+    await Promise.all([alice.close(), bob.close(), carol.close(), mallory.close()]);
+  });
+
+  it("forgets a room that stops being persistent", async () => {
+    let alice = await login("alice");
+    await createRoom(alice, "phase", "Alice", { "muc#roomconfig_persistentroom": "1" });
+    const r = await alice.iq(
+      xml(
+        "iq",
+        { type: "set", to: roomJid("phase") },
+        xml(
+          "query",
+          { xmlns: MUC_OWNER },
+          xml(
+            "x",
+            { xmlns: NS.dataForms, type: "submit" },
+            xml("field", { var: "muc#roomconfig_persistentroom" }, xml("value", null, "0")),
+          ),
+        ),
+      ),
+    );
+    assert.equal(r.attrs.type, "result");
+    await alice.close();
+    ts = await ts.restart();
+    alice = await login("alice");
+    const self = await join(alice, "phase", "Alice");
+    assert.ok(codes(self).includes("201"));
+    await alice.close();
+  });
+});
