@@ -1,5 +1,7 @@
 import type { ModuleDefinition } from "../core/module.ts";
 import { blockingModule } from "./blocking.ts";
+import { avatarCompatModule } from "./avatar-compat.ts";
+import { bookmarksModule } from "./bookmarks.ts";
 import { capsModule } from "./caps.ts";
 import { carbonsModule } from "./carbons.ts";
 import { contactAddressesModule } from "./contact-addresses.ts";
@@ -13,6 +15,7 @@ import { offlineModule } from "./offline.ts";
 import { pepModule } from "./pep.ts";
 import { pingModule } from "./ping.ts";
 import { presenceModule } from "./presence.ts";
+import { privateStorageModule } from "./private-storage.ts";
 import { entityCapsModule } from "./pubsub/entity-caps.ts";
 import { pushModule } from "./push.ts";
 import { rosterModule } from "./roster.ts";
@@ -20,6 +23,8 @@ import { spamReportingModule } from "./spam-reporting.ts";
 import { streamManagementModule } from "./stream-management.ts";
 import { timeModule } from "./time.ts";
 import { uploadModule } from "./upload.ts";
+import { vcardModule } from "./vcard.ts";
+import { vcard4Module } from "./vcard4.ts";
 import { versionModule } from "./version.ts";
 
 /** Every built-in module, in load order. Modules that provide services load before their users. */
@@ -48,6 +53,11 @@ export const builtinModules: ModuleDefinition[] = [
   // Personal data: entity caps (for +notify) before PEP, PEP before the modules that store data in it.
   entityCapsModule,
   pepModule,
+  privateStorageModule,
+  bookmarksModule,
+  vcardModule,
+  vcard4Module,
+  avatarCompatModule,
   // Group chat (XEP-0045): creates the conference.<host> service host; uses the `archive` service of MAM.
   mucModule,
   // HTTP File Upload (XEP-0363): creates the upload.<host> service host and mounts /upload/.

@@ -2,7 +2,7 @@ import { StanzaError } from "../core/errors.ts";
 import type { StanzaEvent } from "../core/host.ts";
 import type { ModuleContext, ModuleDefinition } from "../core/module.ts";
 import { iqResult } from "../core/stanza.ts";
-import { makeJid } from "../jid/jid.ts";
+import { type Jid, makeJid } from "../jid/jid.ts";
 import { type XmlElement, xml } from "../xml/element.ts";
 import { NS } from "../xmpp/ns.ts";
 import { pubsubErrorReply } from "./pubsub/errors.ts";
@@ -10,7 +10,7 @@ import { buildForm } from "./pubsub/forms.ts";
 import { PubsubHandlers } from "./pubsub/handlers.ts";
 import { Notifier } from "./pubsub/notify.ts";
 import { PUBSUB, pubsubFeature } from "./pubsub/ns.ts";
-import { type ChangeOrigin, type NodePolicy, PepHost, type PepItem } from "./pubsub/service.ts";
+import { type ChangeOrigin, type NodePolicy, PepHost, type PepItem, toPepItem } from "./pubsub/service.ts";
 
 /** The `pep` service: other modules publish and read on behalf of accounts (bookmarks, avatar conversion). */
 export interface PepService {
@@ -25,6 +25,16 @@ export interface PepService {
   retract(username: string, node: string, id: string, origin?: ChangeOrigin): Promise<boolean>;
   /** Items of a node, oldest first (no access check); [] if the node does not exist. */
   items(username: string, node: string, query?: { max?: number; ids?: string[] }): Promise<PepItem[]>;
+  /**
+   * Items of a node as `requester` may see them. Throws the pubsub error a client would get (item-not-found for a
+   * missing node, not-authorized and so on, XEP-0060 §6.5.9).
+   */
+  itemsFor(
+    username: string,
+    node: string,
+    requester: Jid,
+    query?: { max?: number; ids?: string[] },
+  ): Promise<PepItem[]>;
   /** Whether the node exists. */
   hasNode(username: string, node: string): Promise<boolean>;
   /** Adds defaults or payload checks for a node name. */
@@ -186,6 +196,8 @@ export const pepModule: ModuleDefinition = {
         }
       },
       items: (username, node, query) => pep.read(username, node, query),
+      itemsFor: async (username, node, requester, query) =>
+        (await pep.items(username, node, requester, query)).items.map(toPepItem),
       hasNode: async (username, node) => (await pep.getNode(username, node)) !== null,
       addPolicy: (node, policy) => pep.addPolicy(node, policy),
     });

@@ -1,4 +1,5 @@
 /** Conversation helpers for the PEP, bookmarks, avatar and vCard integration tests. */
+import { randomBytes } from "node:crypto";
 import { capsVer } from "../../src/modules/caps.ts";
 import { type XmlElement, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xmpp/ns.ts";
@@ -22,30 +23,31 @@ function clientInfo(features: string[]): XmlElement {
 }
 
 /**
- * Makes a client behave like a real one with entity capabilities (XEP-0115): it answers the server's disco#info
- * queries about its caps node for as long as it is connected, and returns the presence to send, carrying `<c/>`.
+ * Makes a client behave like a real one with entity capabilities (XEP-0115): it sends available presence carrying
+ * `<c/>` for the given features, answers the server's disco#info query about it, and returns once the server has the
+ * answer. A feature unique to this call makes the `ver` new, so the server always asks. Returns the presence, to be
+ * sent again later with the same caps.
  */
-export function withCaps(client: TestClient, features: string[], extra: XmlElement[] = []): XmlElement {
-  const info = clientInfo(features);
-  const ver = capsVer(info);
-  void (async () => {
-    for (;;) {
-      let iq: XmlElement;
-      try {
-        iq = await client.expect(
-          (el) => el.name === "iq" && el.attrs.type === "get" && el.getChild("query", NS.discoInfo) !== undefined,
-          60_000,
-        );
-      } catch {
-        return; // disconnected
-      }
-      const node = iq.getChild("query", NS.discoInfo)?.attrs.node;
-      const answer = info.clone();
-      answer.attrs.node = node;
-      client.send(xml("iq", { type: "result", id: iq.attrs.id, to: iq.attrs.from }, answer));
-    }
-  })();
-  return xml("presence", null, xml("c", { xmlns: NS.caps, hash: "sha-1", node: CAPS_NODE, ver }), ...extra);
+export async function sendCaps(client: TestClient, features: string[], extra: XmlElement[] = []): Promise<XmlElement> {
+  const info = clientInfo([...features, `urn:hearth:test:${randomBytes(6).toString("hex")}`]);
+  const presence = xml(
+    "presence",
+    null,
+    xml("c", { xmlns: NS.caps, hash: "sha-1", node: CAPS_NODE, ver: capsVer(info) }),
+    ...extra,
+  );
+  client.send(presence);
+  const iq = await client.expect(
+    (el) => el.name === "iq" && el.attrs.type === "get" && el.getChild("query", NS.discoInfo) !== undefined,
+  );
+  const answer = info.clone();
+  answer.attrs.node = iq.getChild("query", NS.discoInfo)?.attrs.node;
+  client.send(xml("iq", { type: "result", id: iq.attrs.id, to: iq.attrs.from }, answer));
+  // The server handles a session's stanzas in order: once the ping is answered, so is the disco result.
+  await client.iq(
+    xml("iq", { type: "get", to: client.jid.split("/")[0]?.split("@")[1] }, xml("ping", { xmlns: "urn:xmpp:ping" })),
+  );
+  return presence;
 }
 
 /** `<node>+notify` for each node. */

@@ -19,7 +19,7 @@ import {
   PUBSUB_OWNER,
   publish,
   pubsubCondition,
-  withCaps,
+  sendCaps,
 } from "./pep-fixtures.ts";
 
 const USERS = ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hal", "ivy", "jo", "kim", "lee"];
@@ -41,7 +41,7 @@ describe("PEP (XEP-0163 on XEP-0060, XEP-0223 publish-options)", () => {
   /** Logs in with caps that say the client wants notifications for `nodes`, and sends that presence. */
   const loginWithCaps = async (user: string, nodes: string[], resource?: string) => {
     const c = await login(user, { resource });
-    c.send(withCaps(c, notify(...nodes)));
+    await sendCaps(c, notify(...nodes));
     return c;
   };
   before(async () => {
@@ -209,13 +209,20 @@ describe("PEP (XEP-0163 on XEP-0060, XEP-0223 publish-options)", () => {
     await kim.close();
 
     kim = await login("kim");
-    kim.send(withCaps(kim, notify(TUNE)));
+    const caps = await sendCaps(kim, notify(TUNE));
     const ev = await kim.expect(event(TUNE, "jo@localhost"));
     assert.deepEqual(itemIds(ev), ["last"]);
     assert.ok(ev.getChild("delay", NS.delay)?.attrs.stamp, "the last item says when it was published");
     // A presence update without a caps change does not send it again.
-    kim.send(withCaps(kim, notify(TUNE), [xml("show", null, "away")]));
+    kim.send(caps.clone().append(xml("show", null, "away")));
     await kim.nothing(400, event(TUNE));
+
+    // Another client with the same caps is not asked again (cache by ver), and still gets the last item.
+    const kim2 = await login("kim", { resource: "second" });
+    kim2.send(caps.clone());
+    const ev2 = await kim2.expect(event(TUNE, "jo@localhost"));
+    assert.deepEqual(itemIds(ev2), ["last"]);
+    await kim2.nothing(100, (el) => el.name === "iq" && el.getChild("query", NS.discoInfo) !== undefined);
   });
 
   it("applies access models: open for anyone, whitelist for the owner and members only, outcasts never", async () => {

@@ -58,7 +58,8 @@ declare module "../../core/host.ts" {
   }
 }
 
-function toPepItem(item: PubsubItem): PepItem {
+/** A stored item as other modules see it. */
+export function toPepItem(item: PubsubItem): PepItem {
   return { id: item.id, payload: parsePayload(item.payload), publisher: item.publisher, publishedAt: item.publishedAt };
 }
 
