@@ -57,6 +57,10 @@ export function defaultConfig(): HearthConfig {
     archive: { retention_days: 0, max_page_size: 250, default_policy: "always" },
     // Push services are third parties: by default they learn who wrote, not what.
     push: { include_sender: true, include_body: false },
+    // Invitations instead of open sign-up: a family or small community server is not a spam target.
+    registration: { open: false, allow_with_invite: true, max_per_ip: 5 },
+    invites: { default_expiry: "7d", allow_user_invites: true },
+    turn: { secret: "", host: "", port: 3478, tls_port: -1, transports: ["udp", "tcp"], ttl: 86400, stun: [] },
     muc: {
       domain_prefix: "conference",
       name: "Chatrooms",

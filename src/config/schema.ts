@@ -7,12 +7,15 @@ import type {
   ContactConfig,
   HearthConfig,
   HttpConfig,
+  InvitesConfig,
   LimitsConfig,
   LogConfig,
   MucConfig,
   PushConfig,
+  RegistrationConfig,
   StorageConfig,
   TlsConfig,
+  TurnConfig,
   UploadConfig,
   WebConfig,
 } from "./types.ts";
@@ -115,6 +118,24 @@ const archive: Fields<ArchiveConfig> = {
 
 const push: Fields<PushConfig> = { include_sender: bool, include_body: bool };
 
+const registration: Fields<RegistrationConfig> = {
+  open: bool,
+  allow_with_invite: bool,
+  max_per_ip: int(0, 1_000_000, "accounts per IP address per hour; 0 disables the limit"),
+};
+
+const invites: Fields<InvitesConfig> = { default_expiry: str, allow_user_invites: bool };
+
+const turn: Fields<TurnConfig> = {
+  secret: str,
+  host: str,
+  port: int(1, 65535),
+  tls_port: int(-1, 65535, "-1: no TURN over TLS"),
+  transports: strings,
+  ttl: int(60, 30 * 86400, "seconds"),
+  stun: strings,
+};
+
 const muc: Fields<MucConfig> = {
   domain_prefix: str,
   name: str,
@@ -157,6 +178,9 @@ export const schema: Fields<HearthConfig> = {
   limits: section(limits),
   archive: section(archive),
   push: section(push),
+  registration: section(registration),
+  invites: section(invites),
+  turn: section(turn),
   muc: section(muc),
   upload: section(upload),
   web: section(web),

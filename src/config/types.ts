@@ -27,6 +27,12 @@ export interface HearthConfig {
   archive: ArchiveConfig;
   /** Push notifications (XEP-0357): what the summary sent to app servers reveals. */
   push: PushConfig;
+  /** Account creation by clients (XEP-0077 in-band registration): closed by default. */
+  registration: RegistrationConfig;
+  /** Invitations (`hearth invite`, XEP-0401): how long they last, who may create them. */
+  invites: InvitesConfig;
+  /** STUN/TURN servers offered to clients for calls (XEP-0215), with TURN REST credentials. */
+  turn: TurnConfig;
   /** Multi-User Chat (XEP-0045): the group chat service of each host. */
   muc: MucConfig;
   /** HTTP File Upload (XEP-0363): the upload service of each host. */
@@ -204,4 +210,37 @@ export interface WebConfig {
   invite_registration: boolean;
   /** Serve the status and admin page at `/admin` (login with an account listed in `admins`). */
   admin_page: boolean;
+}
+
+export interface RegistrationConfig {
+  /** Anyone who can reach the server may create an account from their client (XEP-0077). */
+  open: boolean;
+  /** An invitation lets its holder create an account even while registration is closed (XEP-0445). */
+  allow_with_invite: boolean;
+  /** Accounts one IP address may create per hour through open registration; 0: no limit. */
+  max_per_ip: number;
+}
+
+export interface InvitesConfig {
+  /** How long a new invitation is valid unless its creator says otherwise: `7d`, `12h`, `30m`. */
+  default_expiry: string;
+  /** Users may create contact invitations from their client (XEP-0401 `urn:xmpp:invite#invite`). */
+  allow_user_invites: boolean;
+}
+
+export interface TurnConfig {
+  /** Shared secret with the TURN server (coturn `static-auth-secret`); empty: no TURN offered. */
+  secret: string;
+  /** Host name of the TURN server clients connect to; empty: no TURN offered. */
+  host: string;
+  /** TURN (and STUN) port on that host. */
+  port: number;
+  /** TURN over TLS ("turns") port; -1: not offered. */
+  tls_port: number;
+  /** Transports offered on `port`: `udp`, `tcp`. */
+  transports: string[];
+  /** Seconds TURN credentials stay valid. */
+  ttl: number;
+  /** Further STUN servers, `host` or `host:port` (the TURN host is offered as a STUN server too). */
+  stun: string[];
 }

@@ -1,5 +1,6 @@
 import { isIP, isIPv6 } from "node:net";
 import { normalizeDomain, parseJid } from "../jid/jid.ts";
+import { parseDuration } from "./duration.ts";
 import { ConfigError } from "./errors.ts";
 import type { HearthConfig } from "./types.ts";
 
@@ -123,6 +124,7 @@ export function validateConfig(config: HearthConfig): string[] {
   }
 
   checkListeners(config);
+  checkAccounts(config);
 
   if (!config.c2s.require_encryption) {
     warnings.push(
@@ -144,6 +146,42 @@ function isAddressOrNetwork(entry: string): boolean {
   if (bits === undefined) return true;
   const n = Number(bits);
   return /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128);
+}
+
+/** Longest an invitation may be valid: a year. */
+const MAX_INVITE_EXPIRY = 365 * 86400;
+
+// `host` or `host:port`; IPv6 literals in brackets (`[2001:db8::1]:3478`).
+const HOST_PORT = /^(\[[0-9a-f:.]+\]|[^\s:/[\]]+)(:\d{1,5})?$/i;
+
+/** Registration, invitations and the STUN/TURN servers offered to clients (XEP-0215). */
+function checkAccounts(config: HearthConfig): void {
+  const expiry = parseDuration(config.invites.default_expiry);
+  if (expiry === null || expiry > MAX_INVITE_EXPIRY) {
+    throw new ConfigError(
+      `invites.default_expiry: "${config.invites.default_expiry}" must be a duration like "7d", "12h" or "30m", at most 365d`,
+    );
+  }
+  const turn = config.turn;
+  if ((turn.secret === "") !== (turn.host.trim() === "")) {
+    throw new ConfigError("turn.secret and turn.host must be set together (or both left empty: no TURN server)");
+  }
+  if (turn.host !== "" && !HOST_PORT.test(turn.host)) {
+    throw new ConfigError(`turn.host: "${turn.host}" must be a host name or IP address, without a port`);
+  }
+  if (turn.host.includes(":") && !turn.host.startsWith("[")) {
+    throw new ConfigError(`turn.host: "${turn.host}" must not include a port (set turn.port)`);
+  }
+  if (turn.transports.length === 0 || turn.transports.some((t) => t !== "udp" && t !== "tcp")) {
+    throw new ConfigError(`turn.transports must list "udp" and/or "tcp"`);
+  }
+  if (turn.tls_port === 0) throw new ConfigError("turn.tls_port must be a port number, or -1 for no TURN over TLS");
+  for (const server of turn.stun) {
+    const m = HOST_PORT.exec(server.trim());
+    if (!m || (m[2] !== undefined && (Number(m[2].slice(1)) < 1 || Number(m[2].slice(1)) > 65535))) {
+      throw new ConfigError(`turn.stun: "${server}" must be host or host:port, e.g. stun.example.org:3478`);
+    }
+  }
 }
 
 function checkListeners(config: HearthConfig): void {
