@@ -43,7 +43,7 @@ export interface ImportProgress {
 const VERIFY_ORDER: ScramHash[] = ["SHA-256", "SHA-512", "SHA-1"];
 
 /**
- * Account administration shared by the CLI and the server (in-band registration and admin commands later):
+ * Account administration shared by the CLI and the server (in-band registration, admin commands, invitations):
  * validates JIDs and passwords, hashes passwords into SCRAM credentials (the plaintext is never stored), and
  * removes every trace of a user on deletion.
  */
@@ -51,11 +51,20 @@ export class AccountManager {
   readonly #storage: Storage;
   readonly #iterations: number;
   readonly #hosts: string[];
+  readonly #beforeDelete: ((host: string, username: string) => Promise<void>) | undefined;
 
-  constructor(storage: Storage, opts: { iterations: number; hosts: string[] }) {
+  /**
+   * `beforeDelete` runs first when an account is deleted: the running server fires the host's `account.deleted`
+   * there, so that every module removes its data (and tells contacts) before the stores are swept.
+   */
+  constructor(
+    storage: Storage,
+    opts: { iterations: number; hosts: string[]; beforeDelete?: (host: string, username: string) => Promise<void> },
+  ) {
     this.#storage = storage;
     this.#iterations = opts.iterations;
     this.#hosts = opts.hosts.map((h) => normalizeDomain(h));
+    this.#beforeDelete = opts.beforeDelete;
   }
 
   /** Parses `user@host` into its normalized parts, checking the host is one of ours. */
@@ -130,14 +139,21 @@ export class AccountManager {
   }
 
   /**
-   * Deletes the account and the user's roster, offline messages and per-user documents. The user's data is
-   * removed first, so an interrupted deletion can simply be run again. Returns whether the account existed.
+   * Deletes the account and everything stored for the user: roster, offline messages, per-user documents
+   * (private XML, vCard, preferences), PEP nodes and items, the message archive and the invitations the user
+   * created. The user's data is removed first, so an interrupted deletion can simply be run again. Returns
+   * whether the account existed.
    */
   async delete(jid: string): Promise<boolean> {
-    const { username, host } = this.parse(jid);
+    const { username, host, jid: bare } = this.parse(jid);
+    await this.#beforeDelete?.(host, username);
     await this.#storage.roster.deleteUser(host, username);
     await this.#storage.offline.deleteUser(host, username);
     await this.#storage.kv.deleteUser(host, username);
+    // PEP (XEP-0163): the account's pubsub service is its bare JID.
+    await this.#storage.pubsub.deleteService(bare);
+    await this.#storage.archive.deleteArchive({ host, owner: username, kind: "user" });
+    await this.#storage.invites.deleteByCreator(bare);
     return this.#storage.accounts.delete(host, username);
   }
 
