@@ -26,4 +26,10 @@ export const NS = {
   delay: "urn:xmpp:delay",
   offline: "msgoffline",
   serverInfo: "http://jabber.org/network/serverinfo",
+  register: "jabber:iq:register",
+  registerFeature: "http://jabber.org/features/iq-register",
+  ibrToken: "urn:xmpp:ibr-token:0",
+  pars: "urn:xmpp:pars:0",
+  commands: "http://jabber.org/protocol/commands",
+  extdisco: "urn:xmpp:extdisco:2",
 } as const;
