@@ -1,4 +1,7 @@
 import type { ModuleDefinition } from "../core/module.ts";
+import { accountsModule } from "./accounts.ts";
+import { adhocModule } from "./adhoc.ts";
+import { adminCommandsModule } from "./admin-commands.ts";
 import { blockingModule } from "./blocking.ts";
 import { avatarCompatModule } from "./avatar-compat.ts";
 import { bookmarksModule } from "./bookmarks.ts";
@@ -7,6 +10,8 @@ import { carbonsModule } from "./carbons.ts";
 import { contactAddressesModule } from "./contact-addresses.ts";
 import { csiModule } from "./csi.ts";
 import { discoModule } from "./disco.ts";
+import { externalServicesModule } from "./external-services.ts";
+import { invitesModule } from "./invites.ts";
 import { lastActivityModule } from "./last-activity.ts";
 import { mamModule } from "./mam.ts";
 import { messageModule } from "./message.ts";
@@ -18,6 +23,7 @@ import { presenceModule } from "./presence.ts";
 import { privateStorageModule } from "./private-storage.ts";
 import { entityCapsModule } from "./pubsub/entity-caps.ts";
 import { pushModule } from "./push.ts";
+import { registerModule } from "./register.ts";
 import { rosterModule } from "./roster.ts";
 import { spamReportingModule } from "./spam-reporting.ts";
 import { streamManagementModule } from "./stream-management.ts";
@@ -62,6 +68,15 @@ export const builtinModules: ModuleDefinition[] = [
   mucModule,
   // HTTP File Upload (XEP-0363): creates the upload.<host> service host and mounts /upload/.
   uploadModule,
+  // Accounts: the lifecycle service (create, re-password, delete with all data), the ad-hoc command framework
+  // (XEP-0050), invitations (XEP-0401/0379), registration (XEP-0077/0445) and admin commands (XEP-0133).
+  accountsModule,
+  adhocModule,
+  invitesModule,
+  registerModule,
+  adminCommandsModule,
+  // Calls: STUN/TURN servers with TURN credentials (XEP-0215).
+  externalServicesModule,
   // Last: computes its hash over the features every other module registered.
   capsModule,
 ];
