@@ -170,6 +170,10 @@ describe("MUC: moderators, admins and owners (XEP-0045 §8, §9, §10.3-§10.8)"
     // Bob is a moderator now and sees real JIDs in the semi-anonymous room.
     const selfMod = await bob.expect((el) => presenceFrom(roomJid("mods", "Bob"))(el) && codes(el).includes("110"));
     assert.equal(item(selfMod)?.attrs.role, "moderator");
+    const carolRevealed = await bob.expect(
+      (el) => presenceFrom(roomJid("mods", "Carol"))(el) && item(el)?.attrs.jid !== undefined,
+    );
+    assert.equal(item(carolRevealed)?.attrs.jid, carol.jid);
     const mods = await list(alice, "mods", { role: "moderator" });
     assert.deepEqual(mods.map((i) => i.attrs.nick).sort(), ["Alice", "Bob"]);
     // A moderator without admin affiliation may not make moderators, nor mute the owner.

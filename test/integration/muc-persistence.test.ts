@@ -26,6 +26,7 @@ import {
   say,
   sendJoin,
 } from "./muc-fixtures.ts";
+import { getItems, itemsOf, publish } from "./pep-fixtures.ts";
 
 describe("MUC: rooms survive restarts", () => {
   let ts: TestServer;
@@ -119,6 +120,42 @@ describe("MUC: rooms survive restarts", () => {
     const fresh = await join(carol, "fleeting", "Carol");
     assert.ok(codes(fresh).includes("201"));
     await Promise.all([alice.close(), bob.close(), carol.close(), mallory.close()]);
+  });
+
+  it("autojoins the rooms of XEP-0402 bookmarks after a restart", async () => {
+    const BM2 = "urn:xmpp:bookmarks:1";
+    let alice = await login("alice");
+    await createRoom(alice, "bookclub", "Alice", { "muc#roomconfig_persistentroom": "1" });
+    const r = await publish(
+      alice,
+      BM2,
+      xml("conference", { xmlns: BM2, name: "Book club", autojoin: "true" }, xml("nick", null, "Reader")),
+      {
+        id: roomJid("bookclub"),
+        options: { "pubsub#persist_items": "true", "pubsub#max_items": "max", "pubsub#access_model": "whitelist" },
+      },
+    );
+    assert.equal(r.attrs.type, "result", `${r}`);
+    say(alice, "bookclub", "Chapter 3 tonight");
+    await alice.expect(groupchat("Chapter 3 tonight"));
+    await alice.close();
+    ts = await ts.restart();
+
+    // What a client does on login: read the bookmarks, send presence to every autojoin room.
+    alice = await login("alice");
+    const items = itemsOf(await getItems(alice, BM2));
+    const autojoin = items.filter((i) => i.getChild("conference", BM2)?.attrs.autojoin === "true");
+    assert.deepEqual(
+      autojoin.map((i) => i.attrs.id),
+      [roomJid("bookclub")],
+    );
+    const nick = autojoin[0]?.getChild("conference", BM2)?.getChildText("nick") ?? "";
+    sendJoin(alice, "bookclub", nick);
+    const seq = await receiveUntil(alice, isSubject("bookclub"));
+    const self = seq.find((el) => presenceFrom(roomJid("bookclub", "Reader"))(el) && codes(el).includes("110"));
+    assert.equal(item(self!)?.attrs.affiliation, "owner");
+    assert.ok(seq.some((el) => el.getChildText("body") === "Chapter 3 tonight"));
+    await alice.close();
   });
 
   it("forgets a room that stops being persistent", async () => {

@@ -3,6 +3,7 @@
  * cases, invitations, voice requests): update the room, persist, and tell the room.
  */
 import { STATUS } from "./ns.ts";
+import { sendOccupantList } from "./occupancy.ts";
 import type { Occupant } from "./occupant.ts";
 import { type Affiliation, defaultRole, type Role } from "./roles.ts";
 import type { Room } from "./room.ts";
@@ -27,11 +28,22 @@ export async function applyRole(
     return;
   }
   if (target.role === role) return;
+  const before = target.role;
   target.role = role;
   await svc.broadcastPresence(room, target, {
     base: target.presence,
     item: { ...svc.item(room, target), actor: why.actor, reason: why.reason },
   });
+  await revealJidsIfModerator(svc, room, target, before);
+}
+
+/**
+ * A new moderator of a semi-anonymous room may now see real JIDs (§4.1): it gets everyone's presence again, with
+ * them.
+ */
+async function revealJidsIfModerator(svc: MucService, room: Room, occupant: Occupant, before: Role): Promise<void> {
+  if (before === "moderator" || occupant.role !== "moderator" || room.config.whois === "anyone") return;
+  for (const jid of [...occupant.sessions.keys()]) await sendOccupantList(svc, room, occupant, jid);
 }
 
 /** The occupants an affiliation entry covers: a bare JID's, or everyone from a banned domain. */
@@ -73,11 +85,13 @@ export async function applyAffiliation(
         reason: why.reason,
       });
     } else {
+      const before = occupant.role;
       occupant.role = defaultRole(now, room.config.moderated);
       await svc.broadcastPresence(room, occupant, {
         base: occupant.presence,
         item: { ...svc.item(room, occupant), actor: why.actor, reason: why.reason },
       });
+      await revealJidsIfModerator(svc, room, occupant, before);
     }
   }
 }

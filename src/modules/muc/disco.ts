@@ -40,9 +40,7 @@ const MAX_PAGE = 500;
 export async function serviceItems(svc: MucService, ev: StanzaEvent): Promise<IqResultPayload> {
   const query = ev.stanza.firstElement() as XmlElement;
   if (query.attrs.node !== undefined) throw new StanzaError("cancel", "item-not-found", "No such node");
-  const rooms = (await svc.allRooms())
-    .filter((r) => r.listed)
-    .sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0));
+  const rooms = await svc.directory();
   const set = query.getChild("set", MUC_NS.rsm);
   let start = 0;
   let end = Math.min(rooms.length, MAX_PAGE);
@@ -73,7 +71,7 @@ export async function serviceItems(svc: MucService, ev: StanzaEvent): Promise<Iq
   }
   const page = rooms.slice(start, Math.max(start, end));
   const out = xml("query", { xmlns: NS.discoItems });
-  for (const r of page) out.append(xml("item", { jid: r.jid, name: r.config.name || r.name }));
+  for (const r of page) out.append(xml("item", { jid: r.jid, name: r.name }));
   if (set || rooms.length > page.length) {
     const rsm = xml("set", { xmlns: MUC_NS.rsm });
     const firstRoom = page[0];

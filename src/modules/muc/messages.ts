@@ -125,7 +125,7 @@ export async function occupantMessage(svc: MucService, ev: StanzaEvent): Promise
     await dropBouncedSession(svc, ev);
     return true;
   }
-  const room = svc.rooms.get(ev.to.local);
+  const room = await svc.getRoom(ev.to.local);
   if (!room) throw new StanzaError("cancel", "item-not-found", "No such room");
   const sender = room.sessions.get(ev.from.toString());
   if (!sender) throw new StanzaError("modify", "not-acceptable", "You are not in this room");

@@ -178,8 +178,8 @@ async function rejoin(svc: MucService, room: Room, occupant: Occupant, ev: Stanz
   }
 }
 
-/** §7.2.3: the presence of every other occupant, to one joining session. */
-async function sendOccupantList(svc: MucService, room: Room, viewer: Occupant, to: string): Promise<void> {
+/** §7.2.3: the presence of every other occupant, to one joining session (or a new moderator, see actions.ts). */
+export async function sendOccupantList(svc: MucService, room: Room, viewer: Occupant, to: string): Promise<void> {
   const showJids = room.showsJidsTo(viewer);
   for (const other of [...room.occupants.values()]) {
     if (other === viewer || !room.config.presenceBroadcast.includes(other.role)) continue;

@@ -133,16 +133,21 @@ export class MucService {
     return room;
   }
 
-  /** Every room that disco#items may list (§6.3): persistent ones from storage and live temporary ones. */
-  async allRooms(): Promise<Room[]> {
-    const names = new Set(this.rooms.keys());
-    for (const r of await this.ctx.storage.muc.listRooms(this.domain)) names.add(r.name);
-    const out: Room[] = [];
-    for (const name of names) {
-      const room = await this.getRoom(name);
-      if (room) out.push(room);
+  /**
+   * The public room directory (§6.3): listed rooms in memory, and persistent ones from storage, read from their
+   * records without loading them (a directory request must not restore every room's history).
+   */
+  async directory(): Promise<{ jid: string; name: string }[]> {
+    const out = new Map<string, { jid: string; name: string }>();
+    for (const r of await this.ctx.storage.muc.listRooms(this.domain)) {
+      if (this.rooms.has(r.name)) continue;
+      const config = parseStoredConfig(r.config, this.limits);
+      if (config.public) out.set(r.name, { jid: `${r.name}@${this.domain}`, name: config.name || r.name });
     }
-    return out;
+    for (const room of this.rooms.values()) {
+      if (room.listed) out.set(room.name, { jid: room.jid, name: room.config.name || room.name });
+    }
+    return [...out.values()].sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0));
   }
 
   /** Room creation policy (§10.1.1; config `muc.room_creation`). */
