@@ -113,7 +113,9 @@ export const carbonsModule: ModuleDefinition = {
       } else {
         direct = bareRecipients(ctx.sessions.resources(to), type);
       }
-      for (const device of copiesFor(to, direct)) device.send(carbon("received", stanza, to, device));
+      // A device writing to another device of its own account does not get a copy of its own message.
+      const exclude = isC2s(ev.origin) ? [...direct, ev.origin] : direct;
+      for (const device of copiesFor(to, exclude)) device.send(carbon("received", stanza, to, device));
       return undefined;
     };
     ctx.on("message/bare", inbound, 100);

@@ -145,6 +145,15 @@ describe("message carbons (XEP-0280)", () => {
     await desk.nothing(300, anyMessage);
   });
 
+  it("does not copy a message between two devices of the account back to its sender", async () => {
+    // Forget what earlier tests delivered directly.
+    for (const c of [phone, desk, tab]) c.conn.received.length = 0;
+    phone.send(message(desk.jid, "note to self"));
+    await desk.expect(withBody("note to self"));
+    await phone.nothing(300, anyMessage);
+    await tab.nothing(0, anyMessage);
+  });
+
   it("stops copying to a device that disables carbons", async () => {
     assert.equal((await setCarbons(desk, false)).attrs.type, "result");
     bob.send(message(phone.jid, "not for the desk"));
