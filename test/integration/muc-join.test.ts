@@ -1,5 +1,5 @@
 /**
- * XEP-0045 §7.1-§7.2 (entering), §7.6-§7.7 (nick and status changes), §7.14 (exiting), §10.1 (creating rooms),
+ * XEP-0045 §7.2 (entering), §7.6-§7.7 (nick and status changes), §7.14 (exiting), §10.1 (creating rooms),
  * multi-session nicks, creation policy and limits.
  */
 import assert from "node:assert/strict";
@@ -98,7 +98,7 @@ describe("MUC: entering, nicknames, leaving (XEP-0045 §7, §10.1)", () => {
     await join(bob, "gc10", "Bob");
   });
 
-  it("sends the occupants, then the new occupant's own presence (110), then history, then the subject (§7.2.3, §7.2.15, §7.2.16)", async () => {
+  it("sends the occupants, then the new occupant's own presence (110), then history, then the subject (§7.2.3, §7.2.14, §7.2.16)", async () => {
     const [alice, bob, carol] = await Promise.all([login("alice"), login("bob"), login("carol")]);
     await createRoom(alice, "order", "Alice");
     await join(bob, "order", "Bob");
@@ -173,7 +173,7 @@ describe("MUC: entering, nicknames, leaving (XEP-0045 §7, §10.1)", () => {
     assert.deepEqual(await bodies({ since: "1970-01-01T00:00:00Z", maxstanzas: "1" }), ["m3"]);
   });
 
-  it("refuses a taken nick (conflict), an empty or invalid nick (jid-malformed), and entering without a nick (§7.2.9, §7.2.1)", async () => {
+  it("refuses a taken nick (conflict), an empty or invalid nick (jid-malformed), and entering without a nick (§7.2.9, §7.2)", async () => {
     const [alice, bob] = await Promise.all([login("alice"), login("bob")]);
     await createRoom(alice, "nicks", "Alice");
     assert.equal(await joinError(bob, "nicks", "Alice"), "conflict");

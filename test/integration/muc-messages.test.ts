@@ -162,7 +162,11 @@ describe("MUC: messages, private messages, invitations, voice (XEP-0045 §7.4-§
       xml(
         "message",
         { to: roomJid("party") },
-        xml("x", { xmlns: MUC_USER }, xml("invite", { to: "bob@localhost" }, xml("reason", null, "Come!"))),
+        xml(
+          "x",
+          { xmlns: MUC_USER },
+          xml("invite", { to: "bob@localhost" }, xml("reason", null, "Come!"), xml("continue", { thread: "t-1" })),
+        ),
       ),
     );
     const inv = await bob.expect(
@@ -172,6 +176,8 @@ describe("MUC: messages, private messages, invitations, voice (XEP-0045 §7.4-§
     const invite = inv.getChild("x", MUC_USER)?.getChild("invite");
     assert.equal(invite?.attrs.from, alice.jid);
     assert.equal(invite?.getChildText("reason"), "Come!");
+    // §7.9: an invitation that turns a one-to-one chat into a room carries the thread on.
+    assert.equal(invite?.getChild("continue")?.attrs.thread, "t-1");
     // Invited to a members-only room: Bob is a member now and can enter.
     await join(bob, "party", "Bob");
     // Carol declines an invitation; Alice hears about it.

@@ -49,7 +49,7 @@ function refuse(r: Refusal, what: string): void {
   if (r === "not-allowed") throw new StanzaError("cancel", "not-allowed", `You may not ${what} of that user`);
 }
 
-/** §8.5, §9.2, §9.5, §9.8, §10.5, §10.8: one list, by affiliation or by role. */
+/** §7.11, §8.5, §9.2, §9.5, §9.8, §10.5, §10.8: one list, by affiliation or by role. */
 export async function adminGet(svc: MucService, ev: StanzaEvent): Promise<IqResultPayload> {
   const room = await roomOf(svc, ev);
   const actor = actorOf(room, ev);
@@ -61,7 +61,7 @@ export async function adminGet(svc: MucService, ev: StanzaEvent): Promise<IqResu
   if (affiliation !== undefined) {
     if (!isAffiliation(affiliation) || affiliation === "none")
       throw new StanzaError("modify", "bad-request", "Unknown affiliation");
-    // Admins and owners see every list; members may see the member list of a members-only room (§9.5).
+    // Admins and owners see every list; members may see the member list of a members-only room (§7.11).
     const allowed =
       affiliationRank(actor.affiliation) >= affiliationRank("admin") ||
       (affiliation === "member" && room.config.membersOnly && actor.affiliation === "member");

@@ -1,5 +1,5 @@
 /**
- * Room configuration (XEP-0045 §10.2, the muc#roomconfig form of §15.5.3) and the service-wide limits it is
+ * Room configuration (XEP-0045 §10.2, the muc#roomconfig form registered in §15.5) and the service-wide limits it is
  * checked against.
  */
 import { StanzaError } from "../../core/errors.ts";
@@ -10,7 +10,7 @@ import { isRole, type Role } from "./roles.ts";
 
 /** Who may see occupants' real JIDs (§4.1): semi-anonymous ("moderators") or non-anonymous ("anyone"). */
 export type Whois = "moderators" | "anyone";
-/** Who may send private messages (XEP-0045 §15.5.3 muc#roomconfig_allowpm). */
+/** Who may send private messages (XEP-0045 muc#roomconfig_allowpm). */
 export type AllowPm = "anyone" | "participants" | "moderators" | "none";
 
 export interface RoomConfig {
@@ -26,7 +26,7 @@ export interface RoomConfig {
   /** Most occupants allowed (owners and admins may still enter a full room, §7.2.10). */
   maxUsers: number;
   whois: Whois;
-  /** Messages of discussion history kept for new occupants (§7.2.15). */
+  /** Messages of discussion history kept for new occupants (§7.2.14). */
   historyLength: number;
   allowPm: AllowPm;
   allowInvites: boolean;
@@ -34,7 +34,7 @@ export interface RoomConfig {
   changeSubject: boolean;
   /** Messages go to the room's archive (XEP-0313) and the room says so with status 170. */
   archiving: boolean;
-  /** Roles whose presence is broadcast to the room (§15.5.3 muc#roomconfig_presencebroadcast). */
+  /** Roles whose presence is broadcast to the room (muc#roomconfig_presencebroadcast). */
   presenceBroadcast: Role[];
 }
 

@@ -95,7 +95,7 @@ export function avatarHash(room: Room): string | null {
     .digest("hex");
 }
 
-/** §6.4 room features, one of each pair of §15.2.2. */
+/** §6.4 room features, one of each pair of muc_* features (§6.4). */
 export function roomFeatures(svc: MucService, room: Room): string[] {
   const c = room.config;
   const features = [

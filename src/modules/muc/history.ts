@@ -1,4 +1,4 @@
-/** Discussion history sent to new occupants (XEP-0045 §7.2.15) and how a client limits it (§7.2.15 `<history/>`). */
+/** Discussion history sent to new occupants (XEP-0045 §7.2.14) and how a client limits it (§7.2.15 `<history/>`). */
 import type { XmlElement } from "../../xml/element.ts";
 
 export interface HistoryEntry {

@@ -104,7 +104,7 @@ async function changeSubject(svc: MucService, room: Room, occupant: Occupant, st
   await fanOut(svc, room, out);
 }
 
-/** Who may send private messages (§15.5.3 muc#roomconfig_allowpm). */
+/** Who may send private messages (muc#roomconfig_allowpm). */
 function mayPrivateMessage(room: Room, sender: Occupant): boolean {
   switch (room.config.allowPm) {
     case "anyone":

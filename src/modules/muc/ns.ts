@@ -10,7 +10,7 @@ export const MUC_NS = {
   register: "http://jabber.org/protocol/muc#register",
   roomconfig: "http://jabber.org/protocol/muc#roomconfig",
   roominfo: "http://jabber.org/protocol/muc#roominfo",
-  /** XEP-0045 §17.1: the room keeps the sender's message id when it reflects a message. */
+  /** XEP-0045 muc#stable_id: the room keeps the sender's message id when it reflects a message. */
   stableId: "http://jabber.org/protocol/muc#stable_id",
   /** XEP-0410 §3.3: the service answers self-pings itself. */
   selfPing: "http://jabber.org/protocol/muc#self-ping-optimization",

@@ -46,7 +46,7 @@ export async function occupantPresence(svc: MucService, ev: StanzaEvent): Promis
   return true;
 }
 
-/** Presence to the bare room JID (§7.2.1: entering needs a nick). */
+/** Presence to the bare room JID (§7.2: entering needs a nick). */
 export async function barePresence(svc: MucService, ev: StanzaEvent): Promise<true> {
   const type = ev.stanza.attrs.type;
   if (type === undefined) {
@@ -60,7 +60,7 @@ export async function barePresence(svc: MucService, ev: StanzaEvent): Promise<tr
 }
 
 function checkNick(nick: string): void {
-  // §7.2.1 / §7.6: a nick must not be empty or consist only of spaces (the router already applied the
+  // §7.2 / §7.6: a nick must not be empty or consist only of spaces (the router already applied the
   // resourcepart rules of RFC 7622).
   if (nick.trim() === "") throw new StanzaError("modify", "jid-malformed", "The nickname is empty");
 }
@@ -194,7 +194,7 @@ export async function sendOccupantList(svc: MucService, room: Room, viewer: Occu
 }
 
 /**
- * §7.2.15 discussion history (with XEP-0203 delay), then §7.2.16 the subject, which ends the join sequence.
+ * §7.2.14 discussion history (with XEP-0203 delay), then §7.2.16 the subject, which ends the join sequence.
  * History is what the room had when the session joined (`mark`); what came since skipped the session and
  * follows the subject as live messages.
  */

@@ -24,7 +24,7 @@ export class Occupant {
   readonly bucket: TokenBucket;
   /**
    * Sessions still receiving their join sequence (presence, history, subject): live messages skip them until
-   * it is done, so that nothing overtakes the subject that ends the history (§7.2.15, §7.2.16).
+   * it is done, so that nothing overtakes the subject that ends the history (§7.2.14, §7.2.16).
    */
   readonly joining = new Set<string>();
 

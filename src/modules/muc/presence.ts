@@ -22,13 +22,13 @@ export function cleanPresence(stanza: XmlElement): XmlElement {
   return p;
 }
 
-/** The `<item/>` of muc#user presence (§15.5.4 schema). */
+/** The `<item/>` of muc#user presence (the muc#user schema). */
 export interface ItemInfo {
   affiliation: Affiliation;
   role: Role;
   /** Real full JID, only when the recipient may see it. */
   jid?: string;
-  /** New nick of a nick change (§7.6.3). */
+  /** New nick of a nick change (§7.6). */
   nick?: string;
   /** Nick of the moderator who caused a role or affiliation change (§8.2). */
   actor?: string;

@@ -24,7 +24,7 @@ export function archivable(stanza: XmlElement): boolean {
   );
 }
 
-/** Whether a message belongs to the discussion history new occupants get (§7.2.15): messages with a body. */
+/** Whether a message belongs to the discussion history new occupants get (§7.2.14): messages with a body. */
 export function historyWorthy(stanza: XmlElement): boolean {
   return stanza.getChild("body") !== undefined && !hasHint(stanza, "no-store");
 }

@@ -56,7 +56,7 @@ export interface PresenceBroadcast {
   extra?: XmlElement[];
   /** The real JID to reveal (default: the occupant's primary session). */
   realJid?: string;
-  /** Role deciding whether the presence is broadcast at all (§15.5.3 presencebroadcast); default item.role. */
+  /** Role deciding whether the presence is broadcast at all (muc#roomconfig_presencebroadcast); default item.role. */
   broadcastRole?: Role;
   /** Which of the occupant's own sessions get the self-presence; default all. */
   selfSessions?: string[];
