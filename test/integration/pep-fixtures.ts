@@ -41,12 +41,11 @@ export async function sendCaps(client: TestClient, features: string[], extra: Xm
     (el) => el.name === "iq" && el.attrs.type === "get" && el.getChild("query", NS.discoInfo) !== undefined,
   );
   const answer = info.clone();
-  answer.attrs.node = iq.getChild("query", NS.discoInfo)?.attrs.node;
+  answer.setAttr("node", iq.getChild("query", NS.discoInfo)?.attrs.node);
   client.send(xml("iq", { type: "result", id: iq.attrs.id, to: iq.attrs.from }, answer));
   // The server handles a session's stanzas in order: once the ping is answered, so is the disco result.
-  await client.iq(
-    xml("iq", { type: "get", to: client.jid.split("/")[0]?.split("@")[1] }, xml("ping", { xmlns: "urn:xmpp:ping" })),
-  );
+  const domain = client.bare.slice(client.bare.indexOf("@") + 1);
+  await client.iq(xml("iq", { type: "get", to: domain }, xml("ping", { xmlns: "urn:xmpp:ping" })));
   return presence;
 }
 
