@@ -32,6 +32,7 @@ import { uploadModule } from "./upload.ts";
 import { vcardModule } from "./vcard.ts";
 import { vcard4Module } from "./vcard4.ts";
 import { versionModule } from "./version.ts";
+import { webModule } from "./web.ts";
 
 /** Every built-in module, in load order. Modules that provide services load before their users. */
 export const builtinModules: ModuleDefinition[] = [
@@ -77,6 +78,8 @@ export const builtinModules: ModuleDefinition[] = [
   adminCommandsModule,
   // Calls: STUN/TURN servers with TURN credentials (XEP-0215).
   externalServicesModule,
+  // Web pages (/invite/<token>, /admin): after invites and accounts, whose services they use.
+  webModule,
   // Last: computes its hash over the features every other module registered.
   capsModule,
 ];

@@ -46,7 +46,7 @@ async function slot(c: TestClient, filename: string, size: number, contentType?:
 function put(url: string, body: Buffer | string, contentType?: string, headers: Record<string, string> = {}) {
   return fetch(url, {
     method: "PUT",
-    body,
+    body: typeof body === "string" ? body : new Uint8Array(body),
     headers: { ...(contentType ? { "Content-Type": contentType } : {}), ...headers },
   });
 }
@@ -275,13 +275,14 @@ describe("HTTP File Upload (XEP-0363)", () => {
       u.searchParams.set(key, value);
       return u.toString();
     };
-    for (const [key, value] of [
+    const changes: [string, string][] = [
       ["sig", "AAAA"],
       ["size", "5"],
       ["type", "text/html"],
       ["jid", "bob@localhost"],
       ["expires", String(Math.floor(Date.now() / 1000) + 86400)],
-    ]) {
+    ];
+    for (const [key, value] of changes) {
       const res = await put(
         tamper(key, value),
         key === "size" ? "12345" : "abcd",
