@@ -1,11 +1,11 @@
 import type { HearthConfig } from "../config/types.ts";
+import { HttpRoutes } from "../http/routes.ts";
 import type { Logger } from "../log.ts";
 import type { Storage } from "../storage/types.ts";
 import { StreamError } from "./errors.ts";
-import { HttpRoutes } from "../http/routes.ts";
 import { Host } from "./host.ts";
-import type { ModuleDefinition } from "./module.ts";
 import { ServerMetrics } from "./metrics.ts";
+import type { ModuleDefinition } from "./module.ts";
 import { HostModuleContext, ServiceRegistry } from "./module-context.ts";
 import { Router } from "./router.ts";
 import type { Session } from "./session.ts";
