@@ -9,6 +9,8 @@ import { certCommand } from "./commands/cert.ts";
 import { checkCommand } from "./commands/check.ts";
 import { deluserCommand } from "./commands/deluser.ts";
 import { importUsersCommand } from "./commands/import-users.ts";
+import { inviteCommand } from "./commands/invite.ts";
+import { invitesCommand } from "./commands/invites.ts";
 import { passwdCommand } from "./commands/passwd.ts";
 import { startCommand } from "./commands/start.ts";
 import { usersCommand } from "./commands/users.ts";
@@ -45,6 +47,8 @@ export function buildProgram(): Command {
     .addCommand(deluserCommand())
     .addCommand(usersCommand())
     .addCommand(importUsersCommand())
+    .addCommand(inviteCommand())
+    .addCommand(invitesCommand())
     .addCommand(certCommand())
     .addCommand(checkCommand())
     .showHelpAfterError("(add --help for usage)");

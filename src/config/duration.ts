@@ -15,7 +15,6 @@ export function parseDuration(text: string): number | null {
 /** A number of seconds the way people say it: `7d`, `12h`, `90m`, `45s` (the largest unit that divides it). */
 export function formatDuration(seconds: number): string {
   for (const [unit, size] of [
-    ["w", 604800],
     ["d", 86400],
     ["h", 3600],
     ["m", 60],

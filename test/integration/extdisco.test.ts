@@ -79,7 +79,7 @@ describe("external service discovery (XEP-0215) with TURN REST credentials", () 
         assert.equal(s.attrs.username, undefined, "STUN needs no credentials");
         continue;
       }
-      const { username, password, expires } = s.attrs as Record<string, string>;
+      const { username = "", password = "", expires = "" } = s.attrs;
       assert.match(username, /^\d+:alice@localhost$/);
       assert.equal(s.attrs.restricted, "1");
       assert.ok(turnServerAccepts(username, password, SECRET), "the TURN server accepts them now");
