@@ -8,7 +8,7 @@ import { NS } from "../xmpp/ns.ts";
 import { pubsubErrorReply } from "./pubsub/errors.ts";
 import { buildForm } from "./pubsub/forms.ts";
 import { PubsubHandlers } from "./pubsub/handlers.ts";
-import { Notifier } from "./pubsub/notify.ts";
+import { NOTIFICATION_ID_PREFIX, Notifier } from "./pubsub/notify.ts";
 import { PUBSUB, pubsubFeature } from "./pubsub/ns.ts";
 import { type ChangeOrigin, type NodePolicy, PepHost, type PepItem, toPepItem } from "./pubsub/service.ts";
 
@@ -182,6 +182,18 @@ export const pepModule: ModuleDefinition = {
     });
 
     ctx.on("account.deleted", ({ username }) => pep.deleteAccount(username));
+
+    // A notification that bounces (the subscriber's account is gone, it blocks us...) is ours to handle: the owner's
+    // clients never see it, and an explicit subscription of the bouncing entity ends.
+    ctx.on(
+      "message/bare",
+      async (ev) => {
+        if (ev.stanza.attrs.type !== "error" || !ev.stanza.attrs.id?.startsWith(NOTIFICATION_ID_PREFIX)) return;
+        await pep.dropSubscriber(ev.to.local, ev.from.toString());
+        return true;
+      },
+      600,
+    );
 
     ctx.provide("pep", {
       publish: (username, node, item, origin) =>

@@ -338,6 +338,22 @@ describe("PEP (XEP-0163 on XEP-0060, XEP-0223 publish-options)", () => {
     await dave.nothing(300, event("urn:example:news"));
   });
 
+  it("ends an explicit subscription whose notifications bounce, without bothering the owner", async () => {
+    const hal = await login("hal", { presence: true });
+    await publish(hal, "urn:example:bounce", xml("b", { xmlns: "urn:example" }), {
+      options: { "pubsub#access_model": "open" },
+    });
+    // A subscriber on a server we cannot reach (no federation here): every notification bounces.
+    const store = ts.server.core.storage.pubsub;
+    const node = await store.getNode("hal@localhost", "urn:example:bounce");
+    assert.ok(node);
+    await store.updateNode("hal@localhost", { ...node, subscriptions: { "ghost@far.example": "subscribed" } });
+    await publish(hal, "urn:example:bounce", xml("b", { xmlns: "urn:example" }));
+    await hal.nothing(300, (el) => el.name === "message");
+    const subs = await owner(hal, "get", xml("subscriptions", { node: "urn:example:bounce" }));
+    assert.deepEqual(subs.getChild("pubsub", PUBSUB_OWNER)?.getChild("subscriptions")?.getChildren("subscription"), []);
+  });
+
   it("configures, purges and deletes nodes (owner only), with notifications", async () => {
     const ivy = await loginWithCaps("ivy", ["urn:example:cfg"]);
     await publish(ivy, "urn:example:cfg", xml("v", { xmlns: "urn:example" }, "1"), { id: "1" });

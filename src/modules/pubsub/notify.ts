@@ -16,6 +16,9 @@ import type { EntityCapsService } from "./entity-caps.ts";
 import { PUBSUB } from "./ns.ts";
 import { parsePayload } from "./payload.ts";
 
+/** Ids of notification messages start with this, so that bounces can be recognized. */
+export const NOTIFICATION_ID_PREFIX = "pep-";
+
 /** What a notification says; the element goes inside `<event xmlns='…pubsub#event'/>`. */
 export type EventBody = (opts: { withPayload: boolean }) => XmlElement;
 
@@ -77,7 +80,7 @@ export class Notifier {
 
   private async send(username: string, to: string, type: string, event: XmlElement, delay?: XmlElement): Promise<void> {
     const from = `${username}@${this.ctx.host.name}`;
-    const id = `pep-${randomBytes(6).toString("hex")}`;
+    const id = `${NOTIFICATION_ID_PREFIX}${randomBytes(6).toString("hex")}`;
     const message = xml("message", { from, to, type, id }, xml("event", { xmlns: PUBSUB.event }, event), delay);
     try {
       await this.ctx.send(message);

@@ -8,6 +8,7 @@ import type { Jid } from "../../jid/jid.ts";
 import type { PubsubConfig, PubsubItem, PubsubNode } from "../../storage/pubsub.ts";
 import { type XmlElement, xml } from "../../xml/element.ts";
 import { KeyedLock } from "../im/keyed-lock.ts";
+import { bareOf } from "./access.ts";
 import { defaultConfig, normalizeFields, settingsOf, unmetPrecondition } from "./config.ts";
 import { pubsubErrors } from "./errors.ts";
 import { itemElement, itemsEvent, type Notifier } from "./notify.ts";
@@ -265,6 +266,24 @@ export class PepHost {
       const subscriptions = { ...current.subscriptions };
       delete subscriptions[jid];
       await this.ctx.storage.pubsub.updateNode(this.service(username), { ...current, subscriptions });
+    });
+  }
+
+  /**
+   * Ends the explicit subscriptions of an entity to an account's nodes (its bare JID ends them all): used when
+   * notifications to it bounce (XEP-0060 §7.1.2.1 lets a service cancel such subscriptions).
+   */
+  async dropSubscriber(username: string, jid: string): Promise<void> {
+    await this.lock.run(username, async () => {
+      for (const n of await this.listNodes(username)) {
+        const subscriptions = { ...n.subscriptions };
+        for (const sub of Object.keys(subscriptions)) {
+          if (sub === jid || bareOf(sub) === jid) delete subscriptions[sub];
+        }
+        if (Object.keys(subscriptions).length !== Object.keys(n.subscriptions).length) {
+          await this.ctx.storage.pubsub.updateNode(this.service(username), { ...n, subscriptions });
+        }
+      }
     });
   }
 
