@@ -4,7 +4,6 @@ import { StreamError } from "../core/errors.ts";
 import type { Listener, ListenerInfo, Server } from "../core/server.ts";
 import { streamErrorElement } from "../core/stanza.ts";
 import { NS } from "../xmpp/ns.ts";
-import { AuthThrottle } from "./auth-throttle.ts";
 import { serverEndPointHash } from "./channel-binding.ts";
 import { C2sStream } from "./stream.ts";
 import { TcpTransport } from "./tcp-transport.ts";
@@ -49,7 +48,7 @@ export function closeAll(servers: NetServer[]): Promise<void> {
 export async function startC2sListeners(server: Server): Promise<Listener> {
   const cfg = server.config.c2s;
   const limits = { maxStanzaBytes: cfg.stanza_size_limit, maxDepth: cfg.max_depth };
-  const throttle = new AuthThrottle(server.config.auth.max_failures_per_ip, server.config.auth.failure_window * 1000);
+  const throttle = server.authThrottle;
   let context: SecureContext | null = null;
   let serverEndPoint: Buffer | null = null;
   if (server.tls) {

@@ -1,9 +1,9 @@
+import type { AuthThrottle } from "../core/auth-throttle.ts";
 import { normalizeLocal } from "../jid/jid.ts";
 import { createMechanism, type SaslFailureCondition, type SaslMechanism, type SaslStep } from "../sasl/mechanism.ts";
 import type { ScramHash, Storage } from "../storage/types.ts";
 import { type XmlElement, xml } from "../xml/element.ts";
 import { NS } from "../xmpp/ns.ts";
-import type { AuthThrottle } from "./auth-throttle.ts";
 import type { StreamTransport } from "./transport.ts";
 
 const SCRAM = ["SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1"];

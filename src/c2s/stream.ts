@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { AuthThrottle } from "../core/auth-throttle.ts";
 import { StanzaError, StreamError } from "../core/errors.ts";
 import type { Host } from "../core/host.ts";
 import type { Server } from "../core/server.ts";
@@ -9,7 +10,6 @@ import { type Jid, JidError, makeJid, tryParseJid } from "../jid/jid.ts";
 import type { Logger } from "../log.ts";
 import { type XmlElement, xml } from "../xml/element.ts";
 import { NS } from "../xmpp/ns.ts";
-import type { AuthThrottle } from "./auth-throttle.ts";
 import { FilterChain } from "./filter-chain.ts";
 import { SaslNegotiation } from "./sasl-negotiation.ts";
 import type { StreamTransport, StreamTransportEvents } from "./transport.ts";

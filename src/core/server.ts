@@ -2,6 +2,7 @@ import type { HearthConfig } from "../config/types.ts";
 import { HttpRoutes } from "../http/routes.ts";
 import type { Logger } from "../log.ts";
 import type { Storage } from "../storage/types.ts";
+import { AuthThrottle } from "./auth-throttle.ts";
 import { StreamError } from "./errors.ts";
 import { Host } from "./host.ts";
 import { ServerMetrics } from "./metrics.ts";
@@ -41,6 +42,8 @@ export class Server {
   readonly hosts = new Map<string, Host>();
   readonly sessions: SessionManager;
   readonly router: Router;
+  /** Failed logins per remote address, shared by every transport (TCP, WebSocket, BOSH). */
+  readonly authThrottle: AuthThrottle;
   readonly startedAt = Date.now();
   /** Every open connection (any state, any transport), for limits and shutdown. */
   readonly connections = new Set<Session>();
@@ -62,6 +65,7 @@ export class Server {
     readonly tls: TlsMaterial | null,
   ) {
     this.sessions = new SessionManager(config.c2s.max_resources);
+    this.authThrottle = new AuthThrottle(config.auth.max_failures_per_ip, config.auth.failure_window * 1000);
     this.router = new Router(this.hosts, this.sessions, log.child({ component: "router" }));
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import type { AuthThrottle } from "../c2s/auth-throttle.ts";
 import { C2sStream } from "../c2s/stream.ts";
+import type { AuthThrottle } from "../core/auth-throttle.ts";
 import { StreamError } from "../core/errors.ts";
 import type { Server } from "../core/server.ts";
 import { streamErrorElement } from "../core/stanza.ts";

@@ -1,7 +1,6 @@
 import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
-import { AuthThrottle } from "../c2s/auth-throttle.ts";
 import { serverEndPointHash } from "../c2s/channel-binding.ts";
 import { listenAll } from "../c2s/listener.ts";
 import type { Listener, ListenerInfo, Server } from "../core/server.ts";
@@ -43,7 +42,7 @@ export async function startHttpListeners(server: Server): Promise<Listener> {
   const info: ListenerInfo[] = [];
   if (cfg.port < 0 && (cfg.tls_port < 0 || !server.tls)) return { info, close: async () => {} };
 
-  const throttle = new AuthThrottle(server.config.auth.max_failures_per_ip, server.config.auth.failure_window * 1000);
+  const throttle = server.authThrottle;
   const allowStatus = addressList(cfg.status_allow);
   const infoOpts: RequestInfoOptions = {
     trustedProxies: addressList(cfg.trusted_proxies),
