@@ -22,7 +22,7 @@ import {
   sendCaps,
 } from "./pep-fixtures.ts";
 
-const USERS = ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hal", "ivy", "jo", "kim", "lee"];
+const USERS = ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hal", "ivy", "jo", "kim", "lee", "nan", "oz"];
 const TUNE = "http://jabber.org/protocol/tune";
 const GEOLOC = "http://jabber.org/protocol/geoloc";
 const MOOD = "http://jabber.org/protocol/mood";
@@ -199,6 +199,35 @@ describe("PEP (XEP-0163 on XEP-0060, XEP-0223 publish-options)", () => {
       ),
     );
     assert.equal(errorCondition(again), "item-not-found");
+  });
+
+  it("does not trust caps whose disco#info answer does not match their hash (XEP-0115 §5.4)", async () => {
+    const nan = await login("nan", { presence: true });
+    const oz = await login("oz", { presence: true });
+    await befriend(nan, oz);
+    oz.send(
+      xml(
+        "presence",
+        null,
+        xml("c", { xmlns: NS.caps, hash: "sha-1", node: "https://evil.test", ver: "AAAAAAAAAAAAAAAAAAAAAAAAAAA=" }),
+      ),
+    );
+    const query = await oz.expect((el) => el.name === "iq" && el.getChild("query", NS.discoInfo) !== undefined);
+    oz.send(
+      xml(
+        "iq",
+        { type: "result", id: query.attrs.id, to: query.attrs.from },
+        xml(
+          "query",
+          { xmlns: NS.discoInfo, node: query.getChild("query", NS.discoInfo)?.attrs.node },
+          xml("identity", { category: "client", type: "pc" }),
+          xml("feature", { var: `${TUNE}+notify` }),
+        ),
+      ),
+    );
+    await oz.iq(xml("iq", { type: "get", to: "localhost" }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+    await publish(nan, TUNE, tune("Not for liars"));
+    await oz.nothing(300, event(TUNE));
   });
 
   it("sends the last item to a contact's resource when it becomes available, with the publication time", async () => {
