@@ -23,6 +23,9 @@ const FLAME = raw(
   '<svg class="flame" viewBox="0 0 32 32" aria-hidden="true"><path fill="#d9480f" d="M16 2c1.2 5.2-2.8 7.8-5.1 11.3C8.4 17 8 20.6 9.7 24c1.6 3.2 4.1 5 6.3 6-2.1-2.7-2.6-5.5-1.3-8.2.9 1.8 2.4 3 4.3 3.4-.9-3.1.2-6.2 2.3-8.6 1 4 4.6 6.1 3.3 10.9A10.6 10.6 0 0 0 26.8 19C26.8 11.5 20.6 5.6 16 2z"/><path fill="#fab005" d="M16.3 30c-1.9-1.7-2.7-3.9-2-6.3 1 1.2 2.3 1.9 3.8 2 0-2 .7-3.7 2.1-5 .6 2.6 2.4 4.4 1.4 7.2-1 1.7-3 2.4-5.3 2.1z"/></svg>',
 );
 
+/** The flame as the tab icon, inline so that browsers do not ask for /favicon.ico. */
+const ICON = `data:image/svg+xml,${encodeURIComponent(FLAME.value.replace('class="flame" ', 'xmlns="http://www.w3.org/2000/svg" '))}`;
+
 export interface PageOptions {
   title: string;
   body: Html;
@@ -41,6 +44,7 @@ export function page(opts: PageOptions): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
 <title>${opts.title}</title>
+<link rel="icon" href="${ICON}">
 <style>${raw(STYLE)}</style>
 </head>
 <body>

@@ -3,7 +3,7 @@
  * (`/admin`). The routes are server-wide, while invitations and accounts belong to hosts, so each user host's
  * `web` module registers its services here; the first one mounts the routes and the last one unmounts them.
  */
-import { AuthThrottle } from "../c2s/auth-throttle.ts";
+import { AuthThrottle } from "../core/auth-throttle.ts";
 import type { Server } from "../core/server.ts";
 import type { AccountsService } from "../modules/accounts.ts";
 import type { InvitesService } from "../modules/invites.ts";

@@ -99,4 +99,11 @@ tr:last-child td { border-bottom: 0; }
 .pill { display: inline-block; padding: .05rem .5rem; border-radius: 999px; background: var(--bg); border: 1px solid var(--line); font-size: .8rem; }
 footer { text-align: center; color: var(--muted); font-size: .82rem; padding: 1rem 0 2rem; }
 .login { max-width: 400px; margin: 8vh auto 0; }
+@media (max-width: 560px) {
+  header.top, main { padding-left: 1rem; padding-right: 1rem; }
+  h1 { font-size: 1.6rem; }
+  .card { padding: 1.1rem 1rem; }
+  .step { flex-direction: column; gap: .5rem; }
+  .qr svg { width: 100%; height: auto; max-width: 240px; }
+}
 `;
