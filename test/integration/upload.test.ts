@@ -80,6 +80,7 @@ describe("HTTP File Upload (XEP-0363)", () => {
         ["alice@localhost", "pw"],
         ["bob@localhost", "pw"],
         ["carol@localhost", "pw"],
+        ["dave@localhost", "pw"],
       ],
       config: {
         http: { port: 0, tls_port: -1 },
@@ -405,6 +406,22 @@ describe("HTTP File Upload (XEP-0363)", () => {
     assert.match(res.headers.get("content-security-policy") ?? "", /sandbox/);
     assert.equal(res.headers.get("x-content-type-options"), "nosniff");
     await res.arrayBuffer();
+  });
+
+  it("deletes an account's files with the account (XEP-0077 removal)", async () => {
+    const dave = await connectClient(ts, "dave@localhost", "pw");
+    const s = await slot(dave, "mine.txt", 4, "text/plain");
+    assert.equal((await put(s.put, "mine", "text/plain")).status, 201);
+    const id = new URL(s.get).pathname.split("/")[2] as string;
+    const removed = await dave.iq(
+      xml("iq", { type: "set" }, xml("query", { xmlns: "jabber:iq:register" }, xml("remove"))),
+    );
+    assert.equal(removed.attrs.type, "result", removed.toString());
+    await dave.close();
+    assert.equal(await ts.server.core.storage.uploads.get(id), null);
+    assert.throws(() => readFileSync(`${ts.dataDir}/uploads/${id.slice(0, 2)}/${id}`), /ENOENT/);
+    assert.equal((await fetch(s.get)).status, 404);
+    assert.deepEqual(await ts.server.core.storage.uploads.usage("localhost", "dave"), { files: 0, bytes: 0 });
   });
 
   it("deletes files past the retention period and keeps the rest across a restart", async () => {
