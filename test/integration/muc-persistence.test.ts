@@ -158,6 +158,31 @@ describe("MUC: rooms survive restarts", () => {
     await alice.close();
   });
 
+  it("drops a deleted account's affiliations and reserved nick", async () => {
+    const alice = await login("alice");
+    await createRoom(alice, "members-club", "Alice", { "muc#roomconfig_persistentroom": "1" });
+    await admin(
+      alice,
+      "members-club",
+      "set",
+      xml("item", { jid: "carol@localhost", affiliation: "member", nick: "Caz" }),
+    );
+    const carol = await login("carol");
+    // XEP-0077 §3.2: Carol deletes her account from her client.
+    const removed = await carol.iq(
+      xml("iq", { type: "set" }, xml("query", { xmlns: "jabber:iq:register" }, xml("remove"))),
+    );
+    assert.equal(removed.attrs.type, "result", `${removed}`);
+    assert.deepEqual(await list(alice, "members-club", { affiliation: "member" }), []);
+    const stored = await ts.server.core.storage.muc.affiliations("conference.localhost", "members-club");
+    assert.deepEqual(
+      stored.map((a) => a.jid),
+      ["alice@localhost"],
+    );
+    carol.conn.destroy();
+    await alice.close();
+  });
+
   it("forgets a room that stops being persistent", async () => {
     let alice = await login("alice");
     await createRoom(alice, "phase", "Alice", { "muc#roomconfig_persistentroom": "1" });
