@@ -72,6 +72,8 @@ async function invite(svc: MucService, room: Room, ev: StanzaEvent, invites: Xml
 
 /** §7.8.3: the invitee declines; the room tells the inviter. */
 async function declineInvitation(svc: MucService, room: Room, ev: StanzaEvent, decline: XmlElement): Promise<void> {
+  // Anyone invited may decline, so the sender need not be an occupant; a banned user gets no relay through the room.
+  if (room.affiliationOf(ev.from.bareString) === "outcast") throw new StanzaError("auth", "forbidden");
   const to = tryParseJid(decline.attrs.to ?? "");
   if (!to) throw new StanzaError("modify", "jid-malformed", "A decline needs a valid 'to' address");
   const msg = xml(

@@ -52,6 +52,8 @@ export class IqForwarder {
       await this.svc.ctx.send(iqResult(ev.stanza));
       return true;
     }
+    // Forwarding costs two routed stanzas and a pending entry: it counts against the asker's rate limit.
+    if (!asker.bucket.take()) throw new StanzaError("wait", "policy-violation", "You are sending requests too fast");
     // vCards belong to the account, not to a device (XEP-0054 §3.2): ask the occupant's bare JID.
     const to = payload?.name === "vCard" && payload.attrs.xmlns === MUC_NS.vcard ? target.bare : target.primary;
     const id = randomBytes(9).toString("base64url");
