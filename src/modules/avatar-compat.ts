@@ -143,12 +143,24 @@ export const avatarCompatModule: ModuleDefinition = {
     });
 
     // §4: the hash goes into every available presence, directed ones (MUC joins) included; before the presence
-    // module (priority 0) broadcasts it.
+    // module (priority 0) broadcasts it. The hash is read when a session binds, so that presence does not wait for
+    // storage here (waiting would let a later presence from another client overtake this one).
+    ctx.on("c2s.session.bound", async ({ session }) => {
+      await vcard.photoHash(session.username);
+    });
     ctx.on(
       "pre-presence",
-      async (ev: OutgoingEvent) => {
+      (ev: OutgoingEvent) => {
         if (ev.stanza.attrs.type !== undefined) return;
-        injectPhotoHash(ev.stanza, await vcard.photoHash(ev.session.username));
+        const hash = vcard.cachedPhotoHash(ev.session.username);
+        if (hash !== undefined) {
+          injectPhotoHash(ev.stanza, hash);
+          return;
+        }
+        return vcard.photoHash(ev.session.username).then((h) => {
+          injectPhotoHash(ev.stanza, h);
+          return undefined;
+        });
       },
       50,
     );

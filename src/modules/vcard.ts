@@ -27,6 +27,8 @@ export interface VcardService {
   photo(username: string): Promise<VcardPhoto | null>;
   /** SHA-1 of the avatar for XEP-0153 presence, null without one; cached. */
   photoHash(username: string): Promise<string | null>;
+  /** The cached `photoHash`, or undefined when it has not been read yet (for hot paths that must not wait). */
+  cachedPhotoHash(username: string): string | null | undefined;
   /** Replaces (or, with null, removes) the vCard's PHOTO, keeping the rest of it. */
   setPhoto(username: string, photo: { type: string; base64: string } | null, origin?: { by?: string }): Promise<void>;
 }
@@ -96,6 +98,7 @@ export const vcardModule: ModuleDefinition = {
       set,
       photo: async (username) => photoOf(await get(username)),
       photoHash,
+      cachedPhotoHash: (username) => hashes.get(username),
       setPhoto: async (username, photo, origin) => {
         const vcard = (await get(username)) ?? xml("vCard", { xmlns: NS_VCARD });
         vcard.removeChildren("PHOTO");

@@ -35,13 +35,14 @@ describe("pubsub node configuration (XEP-0060 §8.2, §7.1.5)", () => {
     assert.deepEqual(normalizeFields(fields({ "pubsub#max_items": " 25 " })), { "pubsub#max_items": ["25"] });
     assert.equal(settingsOf(normalizeFields(fields({ "pubsub#max_items": "max" }))).maxItems, MAX_ITEMS);
     assert.equal(settingsOf({ "pubsub#max_items": ["99999"] }).maxItems, MAX_ITEMS);
-    for (const bad of [
+    const bads: Record<string, string>[] = [
       { "pubsub#access_model": "authorize" },
       { "pubsub#max_items": "0" },
       { "pubsub#max_items": "-3" },
       { "pubsub#persist_items": "yes" },
       { "pubsub#whatever": "1" },
-    ]) {
+    ];
+    for (const bad of bads) {
       assert.throws(
         () => normalizeFields(fields(bad)),
         (err) => err instanceof PubsubError && err.condition === "not-acceptable",
