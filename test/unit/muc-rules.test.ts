@@ -153,7 +153,7 @@ describe("MUC room configuration form (§10.2)", () => {
     assert.equal(c.historyLength, 50, "clamped to max_history");
     assert.equal(c.allowPm, "none", "the old boolean form");
     assert.deepEqual(c.presenceBroadcast, ["moderator", "participant"]);
-    for (const bad of [
+    const bads: Record<string, string | string[]>[] = [
       { "muc#roomconfig_maxusers": "101" },
       { "muc#roomconfig_maxusers": "0" },
       { "muc#roomconfig_whois": "nobody" },
@@ -161,7 +161,8 @@ describe("MUC room configuration form (§10.2)", () => {
       { "muc#roomconfig_passwordprotectedroom": "1" },
       { "muc#roomconfig_presencebroadcast": ["none"] },
       { "muc#maxhistoryfetch": "-3" },
-    ]) {
+    ];
+    for (const bad of bads) {
       assert.throws(
         () => applyConfigForm(defaultRoomConfig(LIMITS), form(bad), LIMITS),
         /not-acceptable/,
