@@ -3,6 +3,7 @@ import type { ModuleDefinition } from "../core/module.ts";
 import type { Server } from "../core/server.ts";
 import { createInvite, isUsable, type NewInvite, reservation } from "../invites/create.ts";
 import { InviteError } from "../invites/errors.ts";
+import { looksLikeToken } from "../invites/token.ts";
 import { inviteUrls } from "../invites/urls.ts";
 import { type JidError, normalizeLocal } from "../jid/jid.ts";
 import type { Invite } from "../storage/invites.ts";
@@ -88,16 +89,19 @@ export const invitesModule: ModuleDefinition = {
     if (!accounts) throw new Error("the invites module needs the accounts module");
     const roster = () => ctx.service("roster");
 
+    /** The stored invitation; a string that cannot be a token is not looked up. */
+    const lookup = async (token: string) => (looksLikeToken(token) ? storage.invites.get(token) : null);
+
     const service: InvitesService = {
       create: (req) => createInvite(storage, ctx.config, { ...req, host }),
       get: (token) => storage.invites.get(token),
       urls: (invite) => inviteUrls(ctx.config, invite),
       async checkRegistration(token) {
-        return checkUsable(await storage.invites.get(token), host, Date.now(), true);
+        return checkUsable(await lookup(token), host, Date.now(), true);
       },
       async register(token, username, password, opts = {}) {
         const now = Date.now();
-        const invite = checkUsable(await storage.invites.get(token), host, now, opts.checkExpiry ?? true);
+        const invite = checkUsable(await lookup(token), host, now, opts.checkExpiry ?? true);
         let name: string;
         try {
           name = normalizeLocal(username.trim());
@@ -152,7 +156,7 @@ export const invitesModule: ModuleDefinition = {
         const user = ev.to.local;
         const contact = ev.from.bareString;
         if (contact === ev.to.bareString) return undefined;
-        const invite = await storage.invites.get(token);
+        const invite = await lookup(token);
         if (!invite || invite.host !== host || !invite.roster.includes(ev.to.bareString)) return undefined;
         if (!isUsable(invite, Date.now()) || !(await accounts.exists(user))) return undefined;
         if (!(await storage.invites.use(token, contact))) return undefined;
