@@ -4,6 +4,7 @@ import { ConfigError } from "../config/errors.ts";
 import { JidError } from "../jid/jid.ts";
 import { SchemaTooNewError } from "../storage/sqlite/index.ts";
 import { CertError } from "../tls/certs.ts";
+import { HEARTH_VERSION } from "../version.ts";
 import { adduserCommand } from "./commands/adduser.ts";
 import { certCommand } from "./commands/cert.ts";
 import { checkCommand } from "./commands/check.ts";
@@ -15,7 +16,6 @@ import { passwdCommand } from "./commands/passwd.ts";
 import { startCommand } from "./commands/start.ts";
 import { usersCommand } from "./commands/users.ts";
 import { CliError } from "./common.ts";
-import { HEARTH_VERSION } from "../version.ts";
 
 /** System errors that are about the environment (a port taken, a file missing), not a bug in Hearth. */
 const ENVIRONMENT_CODES = new Set(["ENOENT", "EACCES", "EPERM", "EADDRINUSE", "EADDRNOTAVAIL", "ENOSPC", "EROFS"]);

@@ -2,6 +2,7 @@ import type { ModuleDefinition } from "../core/module.ts";
 import { HEARTH_VERSION } from "../version.ts";
 
 export { HEARTH_VERSION };
+
 import { xml } from "../xml/element.ts";
 import { NS } from "../xmpp/ns.ts";
 

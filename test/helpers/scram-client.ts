@@ -8,7 +8,7 @@ export class ScramClient {
   private readonly algo: string;
 
   constructor(
-    private readonly hash: "SHA-1" | "SHA-256" | "SHA-512",
+    hash: "SHA-1" | "SHA-256" | "SHA-512",
     private readonly username: string,
     private readonly password: string,
     private readonly cb: { type: string; data: Buffer } | null = null,
