@@ -47,7 +47,7 @@ export class XmlElement {
    */
   getChild(name: string, xmlns?: string): XmlElement | undefined {
     for (const c of this.children) {
-      if (typeof c !== "string" && c.name === name && (xmlns === undefined || (c.attrs.xmlns ?? this.attrs.xmlns) === xmlns)) {
+      if (this.matches(c, name, xmlns)) {
         return c;
       }
     }
@@ -57,11 +57,18 @@ export class XmlElement {
   getChildren(name: string, xmlns?: string): XmlElement[] {
     const out: XmlElement[] = [];
     for (const c of this.children) {
-      if (typeof c !== "string" && c.name === name && (xmlns === undefined || (c.attrs.xmlns ?? this.attrs.xmlns) === xmlns)) {
+      if (this.matches(c, name, xmlns)) {
         out.push(c);
       }
     }
     return out;
+  }
+
+  /** A child element with this name, in this namespace if given (its own xmlns or, without one, ours). */
+  private matches(c: XmlNode, name: string, xmlns: string | undefined): c is XmlElement {
+    return (
+      typeof c !== "string" && c.name === name && (xmlns === undefined || (c.attrs.xmlns ?? this.attrs.xmlns) === xmlns)
+    );
   }
 
   /** First child element in the given namespace, whatever its name (e.g. the payload of an iq). */
@@ -104,9 +111,7 @@ export class XmlElement {
   /** Removes child elements matching the name (and namespace, if given). Returns how many were removed. */
   removeChildren(name: string, xmlns?: string): number {
     const before = this.children.length;
-    this.children = this.children.filter(
-      (c) => typeof c === "string" || c.name !== name || (xmlns !== undefined && (c.attrs.xmlns ?? this.attrs.xmlns) !== xmlns),
-    );
+    this.children = this.children.filter((c) => !this.matches(c, name, xmlns));
     return before - this.children.length;
   }
 
