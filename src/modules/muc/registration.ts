@@ -71,6 +71,11 @@ export async function registerSet(svc: MucService, ev: StanzaEvent): Promise<IqR
   if (room.config.membersOnly && affiliation === "none") {
     throw new StanzaError("cancel", "not-allowed", "Only an admin can add members to this room");
   }
+  // Membership opens the room's archive (mam.ts): in a password-protected room it goes only to those who proved
+  // they know the password by entering (XEP-0045 §7.2.6), or it would be a way around the password.
+  if (room.config.password !== "" && affiliation === "none" && room.occupantsOf(bare).length === 0) {
+    throw new StanzaError("auth", "not-authorized", "Enter the room with its password before registering");
+  }
   await applyAffiliation(svc, room, bare, affiliation === "none" ? "member" : affiliation, { nick });
   return null;
 }
