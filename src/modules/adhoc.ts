@@ -4,8 +4,8 @@ import type { ModuleContext, ModuleDefinition } from "../core/module.ts";
 import { errorReplyFrom, iqResult } from "../core/stanza.ts";
 import type { Jid } from "../jid/jid.ts";
 import { type XmlElement, xml } from "../xml/element.ts";
+import { type ParsedForm, readForm } from "../xmpp/data-forms.ts";
 import { NS } from "../xmpp/ns.ts";
-import { readDataForm, type SubmittedForm } from "./adhoc/form.ts";
 import { type CommandSession, CommandSessions } from "./adhoc/sessions.ts";
 
 /** Actions a response may offer (XEP-0050 §3.4); `execute` stands for the default one. */
@@ -24,7 +24,7 @@ export interface AdhocRequest {
   /** What the requester asked for; `execute` only on the first step. */
   action: "execute" | AdhocAction;
   /** The form the requester submitted with this step, if any. */
-  form: SubmittedForm | null;
+  form: ParsedForm | null;
   /** The command's data, kept between the steps of one session; empty on the first. */
   state: Record<string, unknown>;
   /** Steps of this session that ran before (0 on the first). */
@@ -184,7 +184,7 @@ export const adhocModule: ModuleDefinition = {
         response = await c.run({
           requester: ev.from,
           action,
-          form: readDataForm(el),
+          form: readForm(el) ?? null,
           state: session.state,
           stage: session.stage,
         });

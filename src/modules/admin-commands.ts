@@ -3,8 +3,8 @@ import { StanzaError } from "../core/errors.ts";
 import type { ModuleDefinition } from "../core/module.ts";
 import { type Jid, tryParseJid } from "../jid/jid.ts";
 import { xml } from "../xml/element.ts";
+import { dataForm, type FieldSpec, fieldValue, fieldValues, type ParsedForm } from "../xmpp/data-forms.ts";
 import type { AccountsService } from "./accounts.ts";
-import { dataForm, type SubmittedForm } from "./adhoc/form.ts";
 import type { AdhocService } from "./adhoc.ts";
 
 /** XEP-0133 §6: every admin form and result carries this FORM_TYPE. */
@@ -12,8 +12,8 @@ const ADMIN = "http://jabber.org/protocol/admin";
 const node = (name: string) => `${ADMIN}#${name}`;
 
 /** The bare accounts of this host named in a JID field; a JID of another host or with a resource is an error. */
-function accountsOf(form: SubmittedForm | null, field: string, host: string): Jid[] {
-  const values = form?.values(field).filter((v) => v.trim() !== "") ?? [];
+function accountsOf(form: ParsedForm | null, field: string, host: string): Jid[] {
+  const values = fieldValues(form, field).filter((v) => v.trim() !== "");
   if (values.length === 0) throw new StanzaError("modify", "bad-request", `The field ${field} is required`);
   return values.map((v) => {
     const jid = tryParseJid(v.trim());
@@ -36,8 +36,8 @@ function formCommand(
   adhoc: AdhocService,
   name: string,
   title: string,
-  fields: Parameters<typeof dataForm>[1]["fields"],
-  done: (form: SubmittedForm | null, requester: Jid) => Promise<string>,
+  fields: FieldSpec[],
+  done: (form: ParsedForm | null, requester: Jid) => Promise<string>,
 ) {
   adhoc.add({
     node: node(name),
@@ -81,9 +81,9 @@ export const adminCommandsModule: ModuleDefinition = {
       ],
       async (form) => {
         const [jid] = accountsOf(form, "accountjid", host) as [Jid];
-        const password = form?.value("password");
+        const password = fieldValue(form, "password");
         if (!password) throw new StanzaError("modify", "bad-request", "The password is required");
-        const verify = form?.value("password-verify");
+        const verify = fieldValue(form, "password-verify");
         if (verify !== undefined && verify !== password) {
           throw new StanzaError("modify", "bad-request", "The passwords do not match");
         }
@@ -127,7 +127,7 @@ export const adminCommandsModule: ModuleDefinition = {
       ],
       async (form) => {
         const [jid] = accountsOf(form, "accountjid", host) as [Jid];
-        const password = form?.value("password");
+        const password = fieldValue(form, "password");
         if (!password) throw new StanzaError("modify", "bad-request", "The password is required");
         if (!(await accounts.exists(jid.local)))
           throw new StanzaError("cancel", "item-not-found", `No such account: ${jid}`);
@@ -143,7 +143,7 @@ export const adminCommandsModule: ModuleDefinition = {
       return [...users].sort();
     };
 
-    const result = (fields: Parameters<typeof dataForm>[1]["fields"]) =>
+    const result = (fields: FieldSpec[]) =>
       ({ status: "completed", form: dataForm("result", { formType: ADMIN, fields }) }) as const;
 
     // §4.20 Get List of Online Users: few enough on a family server to answer at once (the XEP allows it).
@@ -189,7 +189,7 @@ export const adminCommandsModule: ModuleDefinition = {
       "Send an announcement to online users",
       [{ var: "announcement", type: "text-multi", label: "Announcement", required: true }],
       async (form) => {
-        const text = (form?.values("announcement") ?? []).join("\n").trim();
+        const text = fieldValues(form, "announcement").join("\n").trim();
         if (text === "") throw new StanzaError("modify", "bad-request", "The announcement is empty");
         let sent = 0;
         for (const s of ctx.sessions.all()) {

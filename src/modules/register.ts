@@ -8,8 +8,8 @@ import { reservation } from "../invites/create.ts";
 import { InviteError } from "../invites/errors.ts";
 import { type JidError, normalizeLocal } from "../jid/jid.ts";
 import { type XmlElement, xml } from "../xml/element.ts";
+import { dataForm, fieldValue, readForm } from "../xmpp/data-forms.ts";
 import { NS } from "../xmpp/ns.ts";
-import { dataForm, readDataForm } from "./adhoc/form.ts";
 import { RegistrationThrottle } from "./register/throttle.ts";
 
 /** COMPAT: Conversations before XEP-0445 looked for this older XEP-0401 stream feature. */
@@ -25,12 +25,12 @@ interface Submitted {
 }
 
 function readSubmission(query: XmlElement): Submitted {
-  const form = readDataForm(query);
+  const form = readForm(query);
   if (form) {
     return {
-      username: form.value("username"),
-      password: form.value("password"),
-      oldPassword: form.value("old_password"),
+      username: fieldValue(form, "username"),
+      password: fieldValue(form, "password"),
+      oldPassword: fieldValue(form, "old_password"),
     };
   }
   const text = (name: string) => {
@@ -260,7 +260,7 @@ export const registerModule: ModuleDefinition = {
       if (isC2s(ev.origin) && !ev.origin.secure) {
         throw new StanzaError("modify", "not-authorized", "Change your password over an encrypted connection");
       }
-      const form = readDataForm(query);
+      const form = readForm(query);
       if (form?.formType !== undefined && form.formType !== CHANGE_PASSWORD_FORM && form.formType !== NS.register) {
         throw new StanzaError("modify", "bad-request", `Unknown form ${form.formType}`);
       }

@@ -3,7 +3,7 @@ import { StanzaError } from "../../core/errors.ts";
 import type { ModuleContext } from "../../core/module.ts";
 import { InviteError } from "../../invites/errors.ts";
 import type { Invite } from "../../storage/invites.ts";
-import { dataForm } from "../adhoc/form.ts";
+import { dataForm, fieldBoolean, fieldValue } from "../../xmpp/data-forms.ts";
 import type { AdhocService } from "../adhoc.ts";
 import type { InvitesService } from "../invites.ts";
 
@@ -94,8 +94,8 @@ export function registerInviteCommands(ctx: ModuleContext, adhoc: AdhocService, 
       const invite = await invites
         .create({
           creator: requester.bareString,
-          username: form?.value("username") ?? null,
-          roster: form?.bool("roster-subscription") && requester.domain === host ? [requester.bareString] : [],
+          username: fieldValue(form, "username") ?? null,
+          roster: fieldBoolean(form, "roster-subscription") && requester.domain === host ? [requester.bareString] : [],
         })
         .catch(stanzaError);
       return { status: "completed", form: invitationForm(invites, invite) };
