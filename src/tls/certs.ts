@@ -2,7 +2,6 @@ import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import { generate } from "selfsigned";
 import type { HearthConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 
@@ -188,6 +187,8 @@ export async function generateSelfSigned(config: HearthConfig, log?: Logger): Pr
   const { dns, ips } = requiredNames(config);
   const notBefore = new Date(Date.now() - 24 * 3600 * 1000); // tolerate clients whose clock runs behind
   const notAfter = new Date(notBefore.getTime() + SELF_SIGNED_DAYS * 24 * 3600 * 1000);
+  // Loaded on demand: the X.509 toolkit costs ~10 MB of memory and is only needed on first start.
+  const { generate } = await import("selfsigned");
   const pems = await generate([{ name: "commonName", value: bare(config.hosts[0]!) }], {
     keyType: "ec",
     curve: "P-256",

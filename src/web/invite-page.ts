@@ -4,7 +4,6 @@
  * phone), and, when the admin allows it (`web.invite_registration`), creates the account right in the browser,
  * consuming the invitation exactly as in-band registration with the token does (the host's `invites` service).
  */
-import QRCode from "qrcode";
 import { AccountError } from "../accounts/manager.ts";
 import type { HttpContext, HttpRoute } from "../http/routes.ts";
 import { InviteError } from "../invites/errors.ts";
@@ -90,6 +89,8 @@ ${state.error ? html`<div class="notice error" role="alert">${state.error}</div>
 async function invitePage(pages: WebPages, ctx: HttpContext, invite: Invite, state: FormState = {}): Promise<Html> {
   const host = pages.hosts.get(invite.host);
   const uri = inviteUri(invite);
+  // Loaded on the first invite page view rather than at startup (memory).
+  const { default: QRCode } = await import("qrcode");
   const qr = await QRCode.toString(uri, { type: "svg", errorCorrectionLevel: "M", margin: 1 });
   const contact = invite.roster[0];
   const title = invite.allowRegistration ? `You're invited to ${invite.host}` : `${contact} wants to chat with you`;
