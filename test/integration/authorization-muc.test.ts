@@ -68,7 +68,7 @@ describe("authorization: group chat", () => {
       users: ["olive", "adam", "mia", "mallory"].map((u) => [`${u}@localhost`, "pw"]),
       config: { muc: { message_rate: 1000, message_burst: 1000 } },
     });
-    [olive, adam, mia, mallory] = await Promise.all(["olive", "adam", "mia", "mallory"].map((u) => login(u)));
+    [olive, adam, mia, mallory] = await Promise.all([login("olive"), login("adam"), login("mia"), login("mallory")]);
   });
   after(async () => {
     await Promise.all(open.map((c) => c.close()));
