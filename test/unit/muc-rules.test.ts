@@ -7,11 +7,11 @@ import {
   defaultRoomConfig,
   type ServiceLimits,
 } from "../../src/modules/muc/config.ts";
-import type { ParsedForm } from "../../src/modules/muc/forms.ts";
 import { type HistoryEntry, parseHistoryRequest, RoomHistory } from "../../src/modules/muc/history.ts";
 import { TokenBucket } from "../../src/modules/muc/rate-limit.ts";
 import { canChangeAffiliation, canChangeRole, defaultRole } from "../../src/modules/muc/roles.ts";
 import { xml } from "../../src/xml/element.ts";
+import type { ParsedForm } from "../../src/xmpp/data-forms.ts";
 
 const LIMITS: ServiceLimits = {
   maxOccupants: 100,

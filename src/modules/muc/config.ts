@@ -4,7 +4,7 @@
  */
 import { StanzaError } from "../../core/errors.ts";
 import type { XmlElement } from "../../xml/element.ts";
-import { dataForm, type FormField, type ParsedForm, parseBoolean } from "./forms.ts";
+import { dataForm, type FieldSpec, type ParsedForm, parseBoolean } from "../../xmpp/data-forms.ts";
 import { MUC_NS, STATUS } from "./ns.ts";
 import { isRole, type Role } from "./roles.ts";
 
@@ -95,7 +95,7 @@ function maxUsersOptions(limit: number): string[] {
 /** The configuration form an owner gets (§10.1.3 / §10.2), filled with the current values. */
 export function configForm(room: { jid: string; config: RoomConfig }, limits: ServiceLimits): XmlElement {
   const c = room.config;
-  const fields: FormField[] = [
+  const fields: FieldSpec[] = [
     { var: "muc#roomconfig_roomname", type: "text-single", label: "Title", values: [c.name] },
     { var: "muc#roomconfig_roomdesc", type: "text-single", label: "Description", values: [c.description] },
     { var: "muc#roomconfig_lang", type: "text-single", label: "Language of the discussion", values: [c.language] },
@@ -193,9 +193,11 @@ export function configForm(room: { jid: string; config: RoomConfig }, limits: Se
       values: [bool(c.archiving)],
     });
   }
-  return dataForm("form", MUC_NS.roomconfig, fields, {
+  return dataForm("form", {
+    formType: MUC_NS.roomconfig,
     title: `Configuration of ${room.jid}`,
     instructions: "Your room is locked until you submit this form (submit it unchanged for an instant room).",
+    fields,
   });
 }
 

@@ -8,9 +8,9 @@ import { StanzaError } from "../../core/errors.ts";
 import type { StanzaEvent } from "../../core/host.ts";
 import type { IqResultPayload } from "../../core/module.ts";
 import { type XmlElement, xml } from "../../xml/element.ts";
+import { dataForm, type FieldSpec } from "../../xmpp/data-forms.ts";
 import { NS } from "../../xmpp/ns.ts";
 import { roomOf } from "./admin.ts";
-import { dataForm, type FormField } from "./forms.ts";
 import { MUC_NS } from "./ns.ts";
 import type { Room } from "./room.ts";
 import type { MucService } from "./service.ts";
@@ -132,7 +132,7 @@ export function roomInfo(svc: MucService, room: Room): XmlElement {
   );
   for (const f of roomFeatures(svc, room).sort()) query.append(xml("feature", { var: f }));
   const c = room.config;
-  const fields: FormField[] = [
+  const fields: FieldSpec[] = [
     { var: "muc#roomconfig_roomname", type: "text-single", label: "Title", values: [c.name] },
     { var: "muc#roominfo_description", type: "text-single", label: "Description", values: [c.description] },
     { var: "muc#roominfo_subject", type: "text-single", label: "Subject", values: [room.subject.text] },
@@ -156,7 +156,7 @@ export function roomInfo(svc: MucService, room: Room): XmlElement {
   const hash = avatarHash(room);
   // XEP-0486 §3: clients learn the room avatar's hash from disco#info.
   if (hash) fields.push({ var: "muc#roominfo_avatarhash", type: "text-multi", label: "Avatar hash", values: [hash] });
-  query.append(dataForm("result", MUC_NS.roominfo, fields));
+  query.append(dataForm("result", { formType: MUC_NS.roominfo, fields }));
   return query;
 }
 

@@ -5,9 +5,8 @@
 import { StanzaError } from "../../core/errors.ts";
 import type { StanzaEvent } from "../../core/host.ts";
 import type { XmlElement } from "../../xml/element.ts";
-import { NS } from "../../xmpp/ns.ts";
+import { fieldValue, readForm } from "../../xmpp/data-forms.ts";
 import { roomOf } from "./admin.ts";
-import { parseForm } from "./forms.ts";
 import { affiliationRank } from "./roles.ts";
 import type { Room } from "./room.ts";
 import type { MucService } from "./service.ts";
@@ -15,8 +14,7 @@ import type { MucService } from "./service.ts";
 /** Whether a MAM query filters on the author (`with`), in any MAM version's syntax. */
 function filtersOnAuthor(query: XmlElement): boolean {
   if (query.getChild("with")) return true;
-  const x = query.getChild("x", NS.dataForms);
-  return x !== undefined && (parseForm(x).values.get("with")?.[0] ?? "") !== "";
+  return fieldValue(readForm(query), "with") !== undefined;
 }
 
 /**

@@ -5,7 +5,6 @@
 import { StanzaError } from "../../core/errors.ts";
 import type { StanzaEvent } from "../../core/host.ts";
 import { XmlElement as Element, type XmlElement, xml } from "../../xml/element.ts";
-import { NS } from "../../xmpp/ns.ts";
 import { handleInvitations } from "./invitations.ts";
 import { authorRetraction } from "./moderation.ts";
 import { MUC_NS } from "./ns.ts";
@@ -36,7 +35,7 @@ export async function roomMessage(svc: MucService, ev: StanzaEvent): Promise<tru
     await handleInvitations(svc, room, ev, userX);
     return true;
   }
-  if (ev.stanza.getChild("x", NS.dataForms) && (await handleVoiceForm(svc, room, ev))) return true;
+  if (await handleVoiceForm(svc, room, ev)) return true;
   throw new StanzaError(
     "modify",
     "bad-request",

@@ -4,10 +4,9 @@ import type { StanzaEvent } from "../../core/host.ts";
 import type { IqResultPayload } from "../../core/module.ts";
 import { tryParseJid } from "../../jid/jid.ts";
 import { type XmlElement, xml } from "../../xml/element.ts";
-import { NS } from "../../xmpp/ns.ts";
+import { readForm } from "../../xmpp/data-forms.ts";
 import { actorOf, roomOf } from "./admin.ts";
 import { applyConfigForm, configChangeCodes, configForm, type RoomConfig } from "./config.ts";
-import { parseForm } from "./forms.ts";
 import { MUC_NS, STATUS } from "./ns.ts";
 import { roomPresence } from "./presence.ts";
 import type { Room } from "./room.ts";
@@ -44,9 +43,8 @@ export async function ownerSet(svc: MucService, ev: StanzaEvent): Promise<IqResu
     });
     return null;
   }
-  const x = query.getChild("x", NS.dataForms);
-  if (!x) throw new StanzaError("modify", "bad-request", "Expected a data form or <destroy/>");
-  const form = parseForm(x);
+  const form = readForm(query);
+  if (!form) throw new StanzaError("modify", "bad-request", "Expected a data form or <destroy/>");
   if (form.type === "cancel") {
     // §10.1.3: cancelling the initial configuration destroys the new room.
     if (room.locked) await destroyRoom(svc, room, {});

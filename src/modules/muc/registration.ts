@@ -4,10 +4,9 @@ import type { StanzaEvent } from "../../core/host.ts";
 import type { IqResultPayload } from "../../core/module.ts";
 import { JidError, makeJid } from "../../jid/jid.ts";
 import { xml } from "../../xml/element.ts";
-import { NS } from "../../xmpp/ns.ts";
+import { dataForm, readForm } from "../../xmpp/data-forms.ts";
 import { applyAffiliation } from "./actions.ts";
 import { roomOf } from "./admin.ts";
-import { dataForm, parseForm } from "./forms.ts";
 import { MUC_NS } from "./ns.ts";
 import type { MucService } from "./service.ts";
 
@@ -25,12 +24,11 @@ export async function registerGet(svc: MucService, ev: StanzaEvent): Promise<IqR
     "query",
     { xmlns: MUC_NS.iqRegister },
     xml("instructions", null, "Choose the nickname you want to reserve in this room."),
-    dataForm(
-      "form",
-      MUC_NS.register,
-      [{ var: "muc#register_roomnick", type: "text-single", label: "Desired nickname", required: true }],
-      { title: `Registration with ${room.jid}` },
-    ),
+    dataForm("form", {
+      formType: MUC_NS.register,
+      title: `Registration with ${room.jid}`,
+      fields: [{ var: "muc#register_roomnick", type: "text-single", label: "Desired nickname", required: true }],
+    }),
   );
 }
 
@@ -50,10 +48,8 @@ export async function registerSet(svc: MucService, ev: StanzaEvent): Promise<IqR
     else if (affiliation !== "none") await applyAffiliation(svc, room, bare, affiliation, { nick: null });
     return null;
   }
-  const x = query?.getChild("x", NS.dataForms);
-  if (!x) throw new StanzaError("modify", "bad-request", "Submit the registration form");
-  const form = parseForm(x);
-  if (form.type !== "submit") throw new StanzaError("modify", "bad-request", "Submit the registration form");
+  const form = readForm(query);
+  if (form?.type !== "submit") throw new StanzaError("modify", "bad-request", "Submit the registration form");
   const wanted = form.values.get("muc#register_roomnick")?.[0] ?? "";
   let nick: string;
   try {

@@ -2,8 +2,8 @@
 import { StanzaError } from "../../core/errors.ts";
 import type { StanzaEvent } from "../../core/host.ts";
 import { xml } from "../../xml/element.ts";
+import { dataForm, findForm, parseBoolean } from "../../xmpp/data-forms.ts";
 import { applyRole } from "./actions.ts";
-import { dataForm, findForm, parseBoolean } from "./forms.ts";
 import { MUC_NS } from "./ns.ts";
 import type { Room } from "./room.ts";
 import type { MucService } from "./service.ts";
@@ -32,10 +32,11 @@ export async function handleVoiceForm(svc: MucService, room: Room, ev: StanzaEve
   if (sender.role !== "visitor") return true; // It already has voice.
   if (!sender.bucket.take()) throw new StanzaError("wait", "policy-violation", "You are sending requests too fast");
   // §7.13: every moderator gets a form to approve the request.
-  const request = dataForm(
-    "form",
-    MUC_NS.request,
-    [
+  const request = dataForm("form", {
+    formType: MUC_NS.request,
+    title: "Voice request",
+    instructions: "To approve this request for voice, select the 'Grant voice' checkbox and submit the form.",
+    fields: [
       {
         var: "muc#role",
         type: "list-single",
@@ -47,11 +48,7 @@ export async function handleVoiceForm(svc: MucService, room: Room, ev: StanzaEve
       { var: "muc#roomnick", type: "text-single", label: "Room nickname", values: [sender.nick] },
       { var: "muc#request_allow", type: "boolean", label: "Grant voice to this person?", values: ["false"] },
     ],
-    {
-      title: "Voice request",
-      instructions: "To approve this request for voice, select the 'Grant voice' checkbox and submit the form.",
-    },
-  );
+  });
   const msg = xml("message", { from: room.jid, id: ev.stanza.attrs.id }, request);
   for (const moderator of [...room.occupants.values()]) {
     if (moderator.role === "moderator") await svc.toOccupant(moderator, msg);
