@@ -101,6 +101,9 @@ describe("MUC: room archives, retraction, moderation, discovery", () => {
     await bob.expect(groupchat("who wrote this?"));
     const byAuthor = await mamQuery(bob, { to: roomJid("anon-log"), fields: { with: "alice@localhost" } });
     assert.equal(errorCondition(byAuthor.iq), "not-allowed");
+    // An empty first value must not hide the author filter the archive applies (it skips empty values).
+    const hidden = await mamQuery(bob, { to: roomJid("anon-log"), fields: { with: ["", "alice@localhost"] } });
+    assert.equal(errorCondition(hidden.iq), "not-allowed");
     const asModerator = await mamQuery(alice, { to: roomJid("anon-log"), fields: { with: "alice@localhost" } });
     assert.deepEqual(bodies(asModerator), ["who wrote this?"]);
   });

@@ -5,7 +5,7 @@
 import { StanzaError } from "../../core/errors.ts";
 import type { StanzaEvent } from "../../core/host.ts";
 import type { XmlElement } from "../../xml/element.ts";
-import { fieldValue, readForm } from "../../xmpp/data-forms.ts";
+import { fieldValues, readForm } from "../../xmpp/data-forms.ts";
 import { roomOf } from "./admin.ts";
 import { affiliationRank } from "./roles.ts";
 import type { Room } from "./room.ts";
@@ -14,7 +14,8 @@ import type { MucService } from "./service.ts";
 /** Whether a MAM query filters on the author (`with`), in any MAM version's syntax. */
 function filtersOnAuthor(query: XmlElement): boolean {
   if (query.getChild("with")) return true;
-  return fieldValue(readForm(query), "with") !== undefined;
+  // The archive skips empty values (mam/form.ts): any non-empty one is a filter.
+  return fieldValues(readForm(query), "with").some((v) => v !== "");
 }
 
 /**
