@@ -4,9 +4,9 @@ import type { ModuleContext, ModuleDefinition } from "../core/module.ts";
 import { iqResult } from "../core/stanza.ts";
 import { type Jid, makeJid } from "../jid/jid.ts";
 import { type XmlElement, xml } from "../xml/element.ts";
+import { dataForm } from "../xmpp/data-forms.ts";
 import { NS } from "../xmpp/ns.ts";
 import { pubsubErrorReply } from "./pubsub/errors.ts";
-import { buildForm } from "./pubsub/forms.ts";
 import { PubsubHandlers } from "./pubsub/handlers.ts";
 import { NOTIFICATION_ID_PREFIX, Notifier } from "./pubsub/notify.ts";
 import { PUBSUB, pubsubFeature } from "./pubsub/ns.ts";
@@ -160,12 +160,15 @@ export const pepModule: ModuleDefinition = {
     disco?.addAccountInfoNode(async ({ account, requester, node }) => {
       const n = await pep.getNode(account.local, node);
       if (!n || !(await notifier.checker(account.local).allowed(n, requester))) return null;
-      const meta = buildForm("result", PUBSUB.metaData, [
-        { var: "pubsub#owner", type: "jid-multi", values: [account.bareString] },
-        { var: "pubsub#access_model", type: "list-single", values: n.config["pubsub#access_model"] ?? ["presence"] },
-        { var: "pubsub#title", type: "text-single", values: n.config["pubsub#title"] ?? [] },
-        { var: "pubsub#type", type: "text-single", values: n.config["pubsub#type"] ?? [] },
-      ]);
+      const meta = dataForm("result", {
+        formType: PUBSUB.metaData,
+        fields: [
+          { var: "pubsub#owner", type: "jid-multi", values: [account.bareString] },
+          { var: "pubsub#access_model", type: "list-single", values: n.config["pubsub#access_model"] ?? ["presence"] },
+          { var: "pubsub#title", type: "text-single", values: n.config["pubsub#title"] ?? [] },
+          { var: "pubsub#type", type: "text-single", values: n.config["pubsub#type"] ?? [] },
+        ],
+      });
       return xml(
         "query",
         { xmlns: NS.discoInfo, node },

@@ -3,8 +3,8 @@
  * (XEP-0163 §4.4), validation of a submitted configuration, and the publish-options preconditions of §7.1.5.
  */
 import type { PubsubConfig } from "../../storage/pubsub.ts";
+import { type FieldSpec as FormField, parseBoolean } from "../../xmpp/data-forms.ts";
 import { pubsubErrors } from "./errors.ts";
-import type { FieldDescription } from "./forms.ts";
 
 /** Access models we enforce (XEP-0060 §4.5); "authorize" needs subscription approval, which PEP does not use. */
 export const ACCESS_MODELS = ["open", "presence", "roster", "whitelist"] as const;
@@ -22,12 +22,10 @@ interface FieldSpec {
   normalize?: (values: string[]) => string[] | null;
 }
 
+/** XEP-0004 §3.3 boolean, stored as "1" or "0". */
 function bool(values: string[]): string[] | null {
-  const v = values[0];
-  if (values.length !== 1 || v === undefined) return null;
-  if (v === "1" || v === "true") return ["1"];
-  if (v === "0" || v === "false") return ["0"];
-  return null;
+  const b = values.length === 1 ? parseBoolean(values[0]) : undefined;
+  return b === undefined ? null : [b ? "1" : "0"];
 }
 
 function oneOf(options: readonly string[]) {
@@ -213,12 +211,12 @@ export function settingsOf(config: PubsubConfig): NodeSettings {
 }
 
 /** The configuration as form fields (for `<configure/>` and `<default/>` results). */
-export function configFields(config: PubsubConfig): FieldDescription[] {
+export function configFields(config: PubsubConfig): FormField[] {
   return Object.entries(FIELDS).map(([name, spec]) => ({
     var: name,
     type: spec.type,
     label: spec.label,
     values: config[name] ?? spec.default,
-    options: spec.options,
+    options: spec.options?.map((value) => ({ value })),
   }));
 }

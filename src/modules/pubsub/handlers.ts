@@ -6,9 +6,9 @@
 import type { StanzaEvent } from "../../core/host.ts";
 import { type Jid, tryParseJid } from "../../jid/jid.ts";
 import { type XmlElement, xml } from "../../xml/element.ts";
+import { dataForm, readForm } from "../../xmpp/data-forms.ts";
 import { configFields, defaultConfig } from "./config.ts";
 import { pubsubErrors } from "./errors.ts";
-import { buildForm, readForm } from "./forms.ts";
 import { itemElement } from "./notify.ts";
 import { PUBSUB } from "./ns.ts";
 import { detachPayload } from "./payload.ts";
@@ -86,7 +86,7 @@ export class PubsubHandlers {
         // XEP-0163 has no instant nodes: the client names the node.
         const node = nodeOf(first);
         const form = readForm(pubsub.getChild("configure"));
-        await this.pep.createNode(username, node, form?.fields);
+        await this.pep.createNode(username, node, form?.values);
         return null;
       }
       case "subscribe": {
@@ -119,7 +119,7 @@ export class PubsubHandlers {
         return xml(
           "pubsub",
           { xmlns: PUBSUB.owner },
-          xml("configure", { node }, buildForm("form", PUBSUB.nodeConfig, configFields(n.config))),
+          xml("configure", { node }, dataForm("form", { formType: PUBSUB.nodeConfig, fields: configFields(n.config) })),
         );
       }
       case "default":
@@ -165,7 +165,7 @@ export class PubsubHandlers {
         if (form.type !== "submit" || (form.formType !== undefined && form.formType !== PUBSUB.nodeConfig)) {
           throw pubsubErrors.notAcceptable("Submit a node_config form");
         }
-        await this.pep.configure(username, node, form.fields);
+        await this.pep.configure(username, node, form.values);
         return null;
       }
       case "delete":
@@ -214,7 +214,7 @@ export class PubsubHandlers {
       if (form && form.formType !== PUBSUB.publishOptions) {
         throw pubsubErrors.invalidPayload("publish-options must be a publish-options form");
       }
-      options = form?.fields;
+      options = form?.values;
     }
     const payload = detachPayload(payloads[0] as XmlElement, [...ancestors, publish, item]);
     const id = await this.pep.publish(ev.to.local, node, {
@@ -283,7 +283,7 @@ export class PubsubHandlers {
     return xml(
       "pubsub",
       { xmlns: PUBSUB.owner },
-      xml("default", { node }, buildForm("form", PUBSUB.nodeConfig, configFields(config))),
+      xml("default", { node }, dataForm("form", { formType: PUBSUB.nodeConfig, fields: configFields(config) })),
     );
   }
 }
