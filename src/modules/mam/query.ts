@@ -1,8 +1,8 @@
 /** Reading a MAM query (XEP-0313 §4): its filters, its paging request and its options. */
 import { StanzaError } from "../../core/errors.ts";
-import { tryParseJid } from "../../jid/jid.ts";
 import type { ArchiveQuery } from "../../storage/archive.ts";
 import type { XmlElement } from "../../xml/element.ts";
+import { parseJidValue, singleValue } from "../../xmpp/data-forms.ts";
 import { NS } from "../../xmpp/ns.ts";
 import { readQueryForm } from "./form.ts";
 import { MAM_NS, NS_RSM } from "./ns.ts";
@@ -30,43 +30,30 @@ export function parseDateTime(value: string, field: string): number {
   return ms;
 }
 
-function single(values: string[] | undefined, field: string): string | undefined {
-  if (values === undefined) return undefined;
-  if (values.length > 1) throw new StanzaError("modify", "bad-request", `'${field}' takes one value`);
-  return values[0];
-}
-
-function withJid(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const jid = tryParseJid(value);
-  if (!jid) throw new StanzaError("modify", "jid-malformed", "'with' is not a valid JID");
-  return jid.toString();
-}
-
 /**
  * Reads a `<query/>` in one of the MAM namespaces. `maxIds` bounds the `ids` filter (a page cannot hold more).
  * Throws StanzaError: bad-request for malformed values, feature-not-implemented for unknown form fields.
  */
 export function parseMamQuery(query: XmlElement, ns: string, maxIds: number): MamRequest {
   const filter: MamFilter = {};
-  const form = query.getChild("x", NS.dataForms);
-  const fields = form ? readQueryForm(form) : new Map<string, string[]>();
+  const x = query.getChild("x", NS.dataForms);
+  const form = x ? readQueryForm(x) : undefined;
 
-  let withValue = single(fields.get("with"), "with");
-  let start = single(fields.get("start"), "start");
-  let end = single(fields.get("end"), "end");
+  let withValue = singleValue(form, "with");
+  let start = singleValue(form, "start");
+  let end = singleValue(form, "end");
   if (ns === MAM_NS.v0) {
     // COMPAT: the first MAM drafts put the filters directly in the query.
     withValue ??= query.getChildText("with", ns) || undefined;
     start ??= query.getChildText("start", ns) || undefined;
     end ??= query.getChildText("end", ns) || undefined;
   }
-  filter.with = withJid(withValue);
+  if (withValue !== undefined) filter.with = parseJidValue(withValue, "with").toString();
   if (start !== undefined) filter.start = parseDateTime(start.trim(), "start");
   if (end !== undefined) filter.end = parseDateTime(end.trim(), "end");
-  filter.afterId = single(fields.get("after-id"), "after-id");
-  filter.beforeId = single(fields.get("before-id"), "before-id");
-  const ids = fields.get("ids");
+  filter.afterId = singleValue(form, "after-id");
+  filter.beforeId = singleValue(form, "before-id");
+  const ids = form?.values.get("ids");
   if (ids !== undefined) {
     if (ids.length > maxIds) throw new StanzaError("modify", "policy-violation", `At most ${maxIds} ids per query`);
     filter.ids = ids;
