@@ -5,9 +5,10 @@ import type { ModuleDefinition } from "../core/module.ts";
 import { type C2sSession, isC2s } from "../core/session.ts";
 import { tryParseJid } from "../jid/jid.ts";
 import type { XmlElement } from "../xml/element.ts";
+import { parseForm } from "../xmpp/data-forms.ts";
 import { NS } from "../xmpp/ns.ts";
 import { bareRecipients, type MessageType } from "./message.ts";
-import { formType, isPermanentError, NS_PUSH, notificationIq, PUBLISH_OPTIONS } from "./push/notification.ts";
+import { isPermanentError, NS_PUSH, notificationIq, PUBLISH_OPTIONS } from "./push/notification.ts";
 import { PushRegistrations } from "./push/registrations.ts";
 
 const NS_CARBONS = "urn:xmpp:carbons:2";
@@ -65,7 +66,7 @@ export const pushModule: ModuleDefinition = {
         const node = el.attrs.node;
         if (!node) throw new StanzaError("modify", "bad-request", "A 'node' is required");
         const form = el.getChild("x", NS.dataForms);
-        if (form && formType(form) !== PUBLISH_OPTIONS) {
+        if (form && parseForm(form).formType !== PUBLISH_OPTIONS) {
           throw new StanzaError("modify", "bad-request", `The form must be ${PUBLISH_OPTIONS}`);
         }
         await registrations.add(username, { jid: jid.toString(), node, options: form ? form.clone() : null });

@@ -1,4 +1,5 @@
 import { type XmlElement, xml } from "../../xml/element.ts";
+import { dataForm, type FieldSpec, FORM_TYPE } from "../../xmpp/data-forms.ts";
 import { NS } from "../../xmpp/ns.ts";
 import type { PushRegistration } from "./registrations.ts";
 
@@ -14,8 +15,9 @@ export interface PushSummary {
   lastBody?: string;
 }
 
-function field(name: string, value: string | undefined): XmlElement | undefined {
-  return value === undefined ? undefined : xml("field", { var: name }, xml("value", null, value));
+/** A summary field, left out when the server does not reveal its value. */
+function field(name: string, value: string | undefined): FieldSpec[] {
+  return value === undefined ? [] : [{ var: name, values: [value] }];
 }
 
 /**
@@ -23,14 +25,15 @@ function field(name: string, value: string | undefined): XmlElement | undefined 
  * `urn:xmpp:push:summary` form and the publish-options the device registered with.
  */
 export function notificationIq(from: string, reg: PushRegistration, summary: PushSummary, id: string): XmlElement {
-  const form = xml(
-    "x",
-    { xmlns: NS.dataForms, type: "form" },
-    field("FORM_TYPE", "urn:xmpp:push:summary"),
-    field("message-count", String(summary.messageCount)),
-    field("last-message-sender", summary.lastSender),
-    field("last-message-body", summary.lastBody),
-  );
+  const form = dataForm("form", {
+    fields: [
+      // COMPAT: FORM_TYPE as XEP-0357 §7 shows it, without type='hidden'; app servers are written against the example.
+      ...field(FORM_TYPE, "urn:xmpp:push:summary"),
+      ...field("message-count", String(summary.messageCount)),
+      ...field("last-message-sender", summary.lastSender),
+      ...field("last-message-body", summary.lastBody),
+    ],
+  });
   return xml(
     "iq",
     { type: "set", id, from, to: reg.jid },
@@ -41,14 +44,6 @@ export function notificationIq(from: string, reg: PushRegistration, summary: Pus
       reg.options ? xml("publish-options", null, reg.options.clone()) : undefined,
     ),
   );
-}
-
-/** The FORM_TYPE of a data form, if it has one. */
-export function formType(form: XmlElement): string | undefined {
-  return form
-    .getChildren("field")
-    .find((f) => f.attrs.var === "FORM_TYPE")
-    ?.getChildText("value");
 }
 
 /**
