@@ -55,6 +55,11 @@ export function normalizeDomain(input: string): string {
   if (isIPv4(ascii)) return ascii; // e.g. written with fullwidth digits
   checkLabels(ascii);
   const unicode = domainToUnicode(ascii);
+  // An A-label must decode to a U-label that encodes back to it (RFC 5891 §5.4). Node 20's URL parser
+  // returns "" for an undecodable label, Node 24's leaves it as it was: catch both.
+  if (unicode.split(".").some((label) => label.startsWith("xn--")) || domainToASCII(unicode) !== ascii) {
+    throw new JidError("invalid internationalized domainpart");
+  }
   if (Buffer.byteLength(unicode, "utf8") > MAX_BYTES) throw new JidError("domainpart too long");
   return unicode;
 }

@@ -612,7 +612,10 @@ describe("HTTP File Upload: a large streamed upload", () => {
         `upload of ${sizeMb} MB: ${(sizeMb / seconds).toFixed(0)} MB/s; server RSS ${(baseline / MB).toFixed(0)} MB ` +
           `before, peak ${(peak / MB).toFixed(0)} MB (+${(growth / MB).toFixed(1)} MB)`,
       );
-      assert.ok(growth < 64 * MB, `server RSS grew by ${(growth / MB).toFixed(1)} MB`);
+      // Holding the body would grow RSS by at least the file size. What streaming leaves is the garbage
+      // collector's lag in freeing socket buffers, which depends on the Node version (measured: +35 MB on
+      // Node 20, +68 MB on Node 24 for 200 MB), so the bound is half the file.
+      assert.ok(growth < size / 2, `server RSS grew by ${(growth / MB).toFixed(1)} MB for a ${sizeMb} MB upload`);
 
       // Read it back, streamed, and compare digests.
       const got = createHash("sha256");
