@@ -1,5 +1,5 @@
 import type { ModuleDefinition } from "../core/module.ts";
-import { xml } from "../xml/element.ts";
+import { dataForm } from "../xmpp/data-forms.ts";
 import { NS } from "../xmpp/ns.ts";
 
 /**
@@ -23,15 +23,11 @@ export const contactAddressesModule: ModuleDefinition = {
       ["support-addresses", c.support],
     ];
     if (fields.every(([, v]) => v.length === 0)) return;
-    const form = xml(
-      "x",
-      { xmlns: NS.dataForms, type: "result" },
-      xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", null, NS.serverInfo)),
+    ctx.discoExtension(
+      dataForm("result", {
+        formType: NS.serverInfo,
+        fields: fields.filter(([, values]) => values.length > 0).map(([name, values]) => ({ var: name, values })),
+      }),
     );
-    for (const [name, values] of fields) {
-      if (values.length === 0) continue;
-      form.append(xml("field", { var: name }, ...values.map((v) => xml("value", null, v))));
-    }
-    ctx.discoExtension(form);
   },
 };

@@ -6,6 +6,7 @@ import { errorReply, iqResult } from "../core/stanza.ts";
 import { normalizeDomain } from "../jid/jid.ts";
 import { acquireUploadBackend, SlotRefused, type UploadBackend } from "../upload/service.ts";
 import { type XmlElement, xml } from "../xml/element.ts";
+import { dataForm } from "../xmpp/data-forms.ts";
 import { NS } from "../xmpp/ns.ts";
 
 /** XEP-0363 namespace (version 0.3 and later; what current clients use). */
@@ -53,12 +54,10 @@ function uploadServiceModule(backend: UploadBackend, userHost: string): ModuleDe
       ctx.feature(NS_UPLOAD);
       // XEP-0363 §3: the maximum file size, as a XEP-0128 form.
       ctx.discoExtension(
-        xml(
-          "x",
-          { xmlns: NS.dataForms, type: "result" },
-          xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", null, NS_UPLOAD)),
-          xml("field", { var: "max-file-size" }, xml("value", null, String(backend.settings.max_file_size))),
-        ),
+        dataForm("result", {
+          formType: NS_UPLOAD,
+          fields: [{ var: "max-file-size", values: [String(backend.settings.max_file_size)] }],
+        }),
       );
       ctx.iq("get", NS.discoInfo, (ev) => {
         if (ev.stanza.firstElement()?.attrs.node !== undefined) throw new StanzaError("cancel", "item-not-found");
