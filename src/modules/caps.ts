@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { ModuleDefinition } from "../core/module.ts";
 import { type XmlElement, xml } from "../xml/element.ts";
+import { FORM_TYPE, readFields } from "../xmpp/data-forms.ts";
 import { NS } from "../xmpp/ns.ts";
 
 export const CAPS_NODE = "https://hearth.chat";
@@ -22,17 +23,13 @@ export function capsVer(info: XmlElement): string {
     .sort();
   for (const f of features) s += `${f}<`;
   const forms = info.getChildren("x", NS.dataForms).map((form) => {
-    const fields = form.getChildren("field");
-    const type = fields.find((f) => f.attrs.var === "FORM_TYPE")?.getChildText("value") ?? "";
+    const fields = readFields(form);
+    const type = fields.find((f) => f.var === FORM_TYPE)?.values[0] ?? "";
     let fs = `${type}<`;
-    const rest = fields.filter((f) => f.attrs.var !== "FORM_TYPE").sort((a, b) => cmp(a.attrs.var, b.attrs.var));
+    const rest = fields.filter((f) => f.var !== FORM_TYPE).sort((a, b) => cmp(a.var, b.var));
     for (const f of rest) {
-      fs += `${f.attrs.var ?? ""}<`;
-      for (const v of f
-        .getChildren("value")
-        .map((v) => v.text())
-        .sort())
-        fs += `${v}<`;
+      fs += `${f.var ?? ""}<`;
+      for (const v of [...f.values].sort()) fs += `${v}<`;
     }
     return { type, fs };
   });
