@@ -272,7 +272,9 @@ export class Agent {
       return;
     }
     const started = nowUs();
-    const burst = Math.max(1, Math.ceil((opts.rate * 100) / 1000)); // at most 100 ms of catching up at once
+    // After a stall, catch up (open loop: the server must not get a pause because the client had one), but by at
+    // most 1 s of traffic; anything older is skipped and reported.
+    const burst = Math.max(1, Math.ceil(opts.rate));
     this.ticker = setInterval(() => {
       if (!this.generating) return;
       const senders = this.onlineClients();

@@ -15,6 +15,7 @@ function metricOf(r: BenchRecord | undefined, key: string): number | null {
 
 function fmt(v: number | null): string {
   if (v === null || Number.isNaN(v)) return "–";
+  if (Number.isInteger(v)) return String(v);
   if (Math.abs(v) >= 100) return v.toFixed(0);
   if (Math.abs(v) >= 10) return v.toFixed(1);
   return String(Math.round(v * 1000) / 1000);

@@ -44,7 +44,7 @@ Load options:
   --login-rate N       pace the initial logins to N/s in total (default 0 = unpaced)
   --mode M             chat/muc: max | rate | both (default both: max rate, then fixed at half of that max,
                        then fixed at --rate when given: one common rate compares CPU per message like for like)
-  --rate N             fixed rate in messages/s in total (--mode rate: default 100 chat, 20 muc)
+  --rate N             fixed rate in total: chat messages/s, muc deliveries/s (--mode rate: default 100 and 1000)
   --inflight N         max-rate mode: messages circulating (each delivery triggers the next send; default 100)
   --drain S            wait up to S seconds for in-flight deliveries before counting losses (default 10)
   --settle S           pause after server start and after logins (default 2)
@@ -63,6 +63,7 @@ Load options:
 Servers and output:
   --servers LIST       default hearth,prosody,ejabberd
   --hearth-args "..."  extra arguments for "hearth start" (e.g. an archive switch)
+  --hearth-node-args "..."  Node.js options for the Hearth process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   --target HOST:PORT   the "external" server; --target-pid PID enables RSS/CPU readings,
   --target-name NAME   --target-muc DOMAIN, --target-rosters (accounts have rosters of --roster-size)
   --out DIR            results directory (default bench/results); --no-write to write nothing
@@ -114,6 +115,7 @@ const { values } = parseArgs({
     domain: { type: "string" },
     timeout: { type: "string" },
     "hearth-args": { type: "string" },
+    "hearth-node-args": { type: "string" },
     target: { type: "string" },
     "target-pid": { type: "string" },
     "target-name": { type: "string" },
@@ -198,6 +200,7 @@ const outDir = values.out ?? join(benchDir, "results");
 const workDir = mkdtempSync(join(tmpdir(), "hearth-bench-"));
 const cert = selfSignedCert(workDir, opts.domain, certType);
 const hearthArgs = values["hearth-args"]?.split(/\s+/).filter(Boolean) ?? [];
+const hearthNodeArgs = values["hearth-node-args"]?.split(/\s+/).filter(Boolean) ?? [];
 
 function cpuModel(): string {
   return cpus()[0]?.model ?? "unknown";
@@ -235,6 +238,7 @@ async function smoke(): Promise<number> {
           ...cert,
           sasl: opts.sasl,
           extraArgs: server === "hearth" ? hearthArgs : [],
+          nodeArgs: server === "hearth" ? hearthNodeArgs : [],
           log,
         });
         target = { ...peer, pid: peer.pid };
@@ -274,6 +278,7 @@ async function main(): Promise<number> {
       workDir,
       ...cert,
       hearthArgs,
+      hearthNodeArgs,
       external,
       log,
     });

@@ -17,6 +17,7 @@ export interface RunPlan {
   certFile: string;
   keyFile: string;
   hearthArgs: string[];
+  hearthNodeArgs: string[];
   /** An already running server (accounts must exist), used for the name `external`. */
   external?: Target;
   log: (line: string) => void;
@@ -88,6 +89,7 @@ export async function runScenario(plan: RunPlan): Promise<BenchRecord[]> {
           keyFile: plan.keyFile,
           sasl: opts.sasl,
           extraArgs: server === "hearth" ? plan.hearthArgs : [],
+          nodeArgs: server === "hearth" ? plan.hearthNodeArgs : [],
           log: plan.log,
         });
         target = targetOf(peer);

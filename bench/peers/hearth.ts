@@ -38,6 +38,7 @@ export const hearth: Peer = {
     cli("cert", "use", "--cert", cfg.certFile, "--key", cfg.keyFile);
     const setupSeconds = (Date.now() - t0) / 1000;
     const args = [
+      ...cfg.nodeArgs,
       "--import",
       "tsx",
       main,

@@ -23,6 +23,8 @@ export interface PeerConfig {
   sasl: string;
   /** Extra command-line arguments for the server (Hearth only; e.g. an archive switch). */
   extraArgs: string[];
+  /** Extra Node.js options for the server (Hearth only; e.g. `--cpu-prof --cpu-prof-dir=DIR`). */
+  nodeArgs: string[];
   log: (line: string) => void;
 }
 

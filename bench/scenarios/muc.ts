@@ -52,9 +52,11 @@ export const muc: Scenario = {
       const joined = await joinRooms(ctx, roomSize);
       await sleep(opts.settleS * 1000);
       let maxRate = 0;
-      for (const step of phasePlan(opts, 20)) {
-        const rate = step.rate === "half" ? Math.max(1, maxRate / 2) : step.rate;
-        const what = step.mode === "max" ? "max rate" : step.rate === "half" ? "half max rate" : `${rate} msg/s`;
+      // A fixed --rate is in deliveries/s for MUC, so one value means the same load for every room size.
+      for (const step of phasePlan(opts, 1000)) {
+        const rate = step.rate === "half" ? Math.max(1, maxRate / 2) : step.rate / roomSize;
+        const what =
+          step.mode === "max" ? "max rate" : step.rate === "half" ? "half max rate" : `${step.rate} deliveries/s`;
         const label = `rooms of ${roomSize}, ${what}`;
         const rec = await trafficPhase(ctx, "muc", { phase: `m${n++}`, kind: "muc", mode: step.mode, rate, label });
         if (step.mode === "max") maxRate = rec.metrics.sent_per_s ?? 0;
