@@ -128,26 +128,12 @@ async function join(svc: MucService, existing: Room | undefined, ev: StanzaEvent
     room.occupants.set(nick, occupant);
   }
   room.sessions.set(from, occupant);
-  occupant.joining.add(from);
-  const mark = room.history.mark;
-
-  const selfCodes: string[] = [];
-  if (room.config.whois === "anyone") selfCodes.push(STATUS.nonAnonymous);
-  if (room.config.archiving) selfCodes.push(STATUS.logging);
-  if (created) selfCodes.push(STATUS.created);
-  try {
-    // §7.2.3: first the occupants already there, then the new occupant's presence to everyone (itself last).
-    await sendOccupantList(svc, room, occupant, from);
-    await svc.broadcastPresence(room, occupant, {
-      base: presence,
-      item: svc.item(room, occupant),
-      selfCodes,
-      realJid: from,
-    });
-    await sendHistoryAndSubject(svc, room, occupant, from, parseHistoryRequest(mucX?.getChild("history")), mark);
-  } finally {
-    occupant.joining.delete(from);
-  }
+  await sendJoinSequence(svc, room, occupant, {
+    from,
+    presence,
+    history: parseHistoryRequest(mucX?.getChild("history")),
+    created,
+  });
 }
 
 /**
@@ -158,11 +144,40 @@ async function rejoin(svc: MucService, room: Room, occupant: Occupant, ev: Stanz
   const from = ev.from.toString();
   const presence = cleanPresence(ev.stanza);
   occupant.setSession(from, presence);
+  const mucX = ev.stanza.getChild("x", MUC_NS.muc);
+  await sendJoinSequence(svc, room, occupant, {
+    from,
+    presence,
+    history: parseHistoryRequest(mucX?.getChild("history")),
+    created: false,
+  });
+}
+
+/** A session entering a room, or entering again. */
+interface Entry {
+  from: string;
+  presence: XmlElement;
+  history: HistoryRequest;
+  /** The session created the room (status 201). */
+  created: boolean;
+}
+
+/**
+ * §7.2.3 to one session of an occupant: first the occupants already there, then its presence to everyone (itself
+ * last), then history and subject. Until it is done, the session is `joining`.
+ */
+async function sendJoinSequence(
+  svc: MucService,
+  room: Room,
+  occupant: Occupant,
+  { from, presence, history, created }: Entry,
+): Promise<void> {
   occupant.joining.add(from);
   const mark = room.history.mark;
   const selfCodes: string[] = [];
   if (room.config.whois === "anyone") selfCodes.push(STATUS.nonAnonymous);
   if (room.config.archiving) selfCodes.push(STATUS.logging);
+  if (created) selfCodes.push(STATUS.created);
   try {
     await sendOccupantList(svc, room, occupant, from);
     await svc.broadcastPresence(room, occupant, {
@@ -171,8 +186,7 @@ async function rejoin(svc: MucService, room: Room, occupant: Occupant, ev: Stanz
       selfCodes,
       realJid: from,
     });
-    const mucX = ev.stanza.getChild("x", MUC_NS.muc);
-    await sendHistoryAndSubject(svc, room, occupant, from, parseHistoryRequest(mucX?.getChild("history")), mark);
+    await sendHistoryAndSubject(svc, room, occupant, from, history, mark);
   } finally {
     occupant.joining.delete(from);
   }
