@@ -89,6 +89,18 @@ export class AccountManager {
     }
   }
 
+  /** A host name as given by a caller, normalized, if this server serves it. */
+  #servedHost(host: string): string {
+    let normalized: string;
+    try {
+      normalized = normalizeDomain(host);
+    } catch (e) {
+      throw new AccountError(`invalid host "${host}": ${(e as Error).message}`);
+    }
+    this.#checkHost(normalized);
+    return normalized;
+  }
+
   /** Rejects passwords that cannot be right, before spending time hashing them. */
   checkPassword(password: string): void {
     if (password === "") throw new AccountError("the password must not be empty");
@@ -159,14 +171,7 @@ export class AccountManager {
 
   /** The accounts of one served host, by username. */
   async list(host: string): Promise<Account[]> {
-    let normalized: string;
-    try {
-      normalized = normalizeDomain(host);
-    } catch (e) {
-      throw new AccountError(`invalid host "${host}": ${(e as Error).message}`);
-    }
-    this.#checkHost(normalized);
-    return this.#storage.accounts.list(normalized);
+    return this.#storage.accounts.list(this.#servedHost(host));
   }
 
   /** Checks a plaintext password against the stored SCRAM credentials (SASL PLAIN, admin tools). */
@@ -192,13 +197,7 @@ export class AccountManager {
    * runs a few lines at a time, since PBKDF2 dominates the cost. The file is streamed, so size does not matter.
    */
   async importFile(path: string, host: string, onProgress?: (progress: ImportProgress) => void): Promise<ImportResult> {
-    let defaultHost: string;
-    try {
-      defaultHost = normalizeDomain(host);
-    } catch (e) {
-      throw new AccountError(`invalid host "${host}": ${(e as Error).message}`);
-    }
-    this.#checkHost(defaultHost);
+    const defaultHost = this.#servedHost(host);
 
     const input = createReadStream(path, { encoding: "utf8" });
     const opened = new Promise<void>((resolve, reject) => {
