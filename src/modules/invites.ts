@@ -1,6 +1,6 @@
 import { AccountError } from "../accounts/manager.ts";
 import type { ModuleDefinition } from "../core/module.ts";
-import type { Server } from "../core/server.ts";
+import { serverSweep } from "../core/sweep.ts";
 import { createInvite, isUsable, type NewInvite, reservation } from "../invites/create.ts";
 import { InviteError } from "../invites/errors.ts";
 import { looksLikeToken } from "../invites/token.ts";
@@ -43,8 +43,6 @@ declare module "../core/module.ts" {
 }
 
 const HOUR = 3_600_000;
-/** One expired-invitation sweep per server, whichever host loads first (they share storage). */
-const pruning = new WeakSet<Server>();
 
 /** Makes `contact` a mutual contact of `username` (subscription both), keeping a name and groups already set. */
 async function mutual(roster: RosterService, username: string, contact: string): Promise<void> {
@@ -183,21 +181,9 @@ export const invitesModule: ModuleDefinition = {
     const adhoc = ctx.service("adhoc");
     if (adhoc) registerInviteCommands(ctx, adhoc, service);
 
-    if (!pruning.has(ctx.server)) {
-      pruning.add(ctx.server);
-      const prune = async () => {
-        const removed = await storage.invites.prune(Date.now());
-        if (removed > 0) ctx.log.info({ removed }, "removed expired invitations");
-      };
-      await prune();
-      const timer = setInterval(() => {
-        prune().catch((err) => ctx.log.error({ err }, "invitation sweep failed"));
-      }, HOUR);
-      timer.unref();
-      ctx.onStop(() => {
-        clearInterval(timer);
-        pruning.delete(ctx.server);
-      });
-    }
+    await serverSweep(ctx, "invitation sweep", HOUR, async () => {
+      const removed = await storage.invites.prune(Date.now());
+      if (removed > 0) ctx.log.info({ removed }, "removed expired invitations");
+    });
   },
 };

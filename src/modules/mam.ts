@@ -1,8 +1,8 @@
 import { StanzaError } from "../core/errors.ts";
 import type { OutgoingEvent, StanzaEvent } from "../core/host.ts";
 import type { ModuleDefinition } from "../core/module.ts";
-import type { Server } from "../core/server.ts";
 import { iqResult } from "../core/stanza.ts";
+import { serverSweep } from "../core/sweep.ts";
 import { type Jid, tryParseJid } from "../jid/jid.ts";
 import type { ArchiveRef } from "../storage/archive.ts";
 import type { XmlElement } from "../xml/element.ts";
@@ -29,9 +29,6 @@ declare module "../core/module.ts" {
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
-
-/** Servers whose retention timer runs already: pruning covers every archive, so one timer is enough. */
-const pruning = new WeakSet<Server>();
 
 /**
  * Message Archive Management for users' archives (XEP-0313), with stanza ids (XEP-0359), preferences (XEP-0441),
@@ -140,21 +137,12 @@ export const mamModule: ModuleDefinition = {
       await prefs.delete(username);
     });
 
-    // Retention: the oldest messages go first (XEP-0313 §3.2), at startup and then every hour.
-    if (cfg.retention_days > 0 && !pruning.has(ctx.server)) {
-      pruning.add(ctx.server);
-      const prune = async () => {
+    // Retention: the oldest messages go first (XEP-0313 §3.2), at startup and then every hour. Pruning covers
+    // every archive of the server, so one timer is enough.
+    if (cfg.retention_days > 0) {
+      await serverSweep(ctx, "archive pruning", HOUR, async () => {
         const removed = await store.prune(null, Date.now() - cfg.retention_days * DAY);
         if (removed > 0) ctx.log.info({ removed, retention_days: cfg.retention_days }, "pruned archived messages");
-      };
-      await prune();
-      const timer = setInterval(() => {
-        prune().catch((err) => ctx.log.error({ err }, "archive pruning failed"));
-      }, HOUR);
-      timer.unref();
-      ctx.onStop(() => {
-        clearInterval(timer);
-        pruning.delete(ctx.server);
       });
     }
   },
