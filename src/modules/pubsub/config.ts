@@ -3,8 +3,10 @@
  * (XEP-0163 §4.4), validation of a submitted configuration, and the publish-options preconditions of §7.1.5.
  */
 import type { PubsubConfig } from "../../storage/pubsub.ts";
-import { type FieldSpec as FormField, parseBoolean } from "../../xmpp/data-forms.ts";
+import type { XmlElement } from "../../xml/element.ts";
+import { dataForm, parseBoolean } from "../../xmpp/data-forms.ts";
 import { pubsubErrors } from "./errors.ts";
+import { PUBSUB } from "./ns.ts";
 
 /** Access models we enforce (XEP-0060 §4.5); "authorize" needs subscription approval, which PEP does not use. */
 export const ACCESS_MODELS = ["open", "presence", "roster", "whitelist"] as const;
@@ -210,13 +212,16 @@ export function settingsOf(config: PubsubConfig): NodeSettings {
   };
 }
 
-/** The configuration as form fields (for `<configure/>` and `<default/>` results). */
-export function configFields(config: PubsubConfig): FormField[] {
-  return Object.entries(FIELDS).map(([name, spec]) => ({
-    var: name,
-    type: spec.type,
-    label: spec.label,
-    values: config[name] ?? spec.default,
-    options: spec.options?.map((value) => ({ value })),
-  }));
+/** The configuration as a node_config form (for `<configure/>` and `<default/>` results, XEP-0060 §8.2, §8.3). */
+export function configForm(config: PubsubConfig): XmlElement {
+  return dataForm("form", {
+    formType: PUBSUB.nodeConfig,
+    fields: Object.entries(FIELDS).map(([name, spec]) => ({
+      var: name,
+      type: spec.type,
+      label: spec.label,
+      values: config[name] ?? spec.default,
+      options: spec.options?.map((value) => ({ value })),
+    })),
+  });
 }

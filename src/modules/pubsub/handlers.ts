@@ -6,8 +6,8 @@
 import type { StanzaEvent } from "../../core/host.ts";
 import { type Jid, tryParseJid } from "../../jid/jid.ts";
 import { type XmlElement, xml } from "../../xml/element.ts";
-import { dataForm, readForm } from "../../xmpp/data-forms.ts";
-import { configFields, defaultConfig } from "./config.ts";
+import { readForm } from "../../xmpp/data-forms.ts";
+import { configForm, defaultConfig } from "./config.ts";
 import { pubsubErrors } from "./errors.ts";
 import { itemElement } from "./notify.ts";
 import { PUBSUB } from "./ns.ts";
@@ -116,11 +116,7 @@ export class PubsubHandlers {
       case "configure": {
         const node = nodeOf(el);
         const n = await this.pep.requireNode(username, node);
-        return xml(
-          "pubsub",
-          { xmlns: PUBSUB.owner },
-          xml("configure", { node }, dataForm("form", { formType: PUBSUB.nodeConfig, fields: configFields(n.config) })),
-        );
+        return xml("pubsub", { xmlns: PUBSUB.owner }, xml("configure", { node }, configForm(n.config)));
       }
       case "default":
         return this.defaultForm(el.attrs.node);
@@ -280,10 +276,6 @@ export class PubsubHandlers {
   /** XEP-0060 §8.3: the configuration a new node gets (with a node name: the one that node would get). */
   private defaultForm(node: string | undefined): Result {
     const config = defaultConfig(node ? this.pep.policyDefaults(node) : undefined);
-    return xml(
-      "pubsub",
-      { xmlns: PUBSUB.owner },
-      xml("default", { node }, dataForm("form", { formType: PUBSUB.nodeConfig, fields: configFields(config) })),
-    );
+    return xml("pubsub", { xmlns: PUBSUB.owner }, xml("default", { node }, configForm(config)));
   }
 }
