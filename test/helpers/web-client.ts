@@ -74,17 +74,43 @@ export interface WebClient {
   close(): Promise<void>;
 }
 
+/** What the WebSocket and BOSH clients do alike once elements land in their inbox. */
+abstract class InboxClient implements WebClient {
+  readonly inbox = new Inbox();
+  jid = "";
+
+  abstract send(el: XmlElement | string): void;
+  abstract close(): Promise<void>;
+
+  expect(pred: (el: XmlElement) => boolean, timeout?: number): Promise<XmlElement> {
+    return this.inbox.next(pred, timeout);
+  }
+
+  iq(el: XmlElement, timeout?: number): Promise<XmlElement> {
+    el.attrs.id ??= `t-${randomBytes(4).toString("hex")}`;
+    const id = el.attrs.id;
+    this.send(el);
+    return this.expect(
+      (s) => s.name === "iq" && s.attrs.id === id && (s.attrs.type === "result" || s.attrs.type === "error"),
+      timeout,
+    );
+  }
+
+  nothing(ms = 300, pred: (el: XmlElement) => boolean = () => true): Promise<void> {
+    return this.inbox.nothing(ms, pred);
+  }
+}
+
 // ---- WebSocket -------------------------------------------------------------------------------------------
 
 /** A raw RFC 7395 connection: every text frame received is parsed into an element. */
-export class WsConnection implements WebClient {
-  readonly inbox = new Inbox();
+export class WsConnection extends InboxClient {
   /** The TLS socket under a wss connection (for channel binding). */
   tls: TLSSocket | null = null;
   readonly closed: Promise<{ code: number }>;
-  jid = "";
 
   private constructor(readonly ws: WebSocket) {
+    super();
     ws.on("message", (data: Buffer) => this.inbox.push(parseDocument(data, LIMITS)));
     this.closed = new Promise((resolve) => {
       ws.on("close", (code) => {
@@ -129,24 +155,6 @@ export class WsConnection implements WebClient {
 
   element(name: string, xmlns?: string, timeout?: number): Promise<XmlElement> {
     return this.inbox.next((el) => el.name === name && (xmlns === undefined || el.attrs.xmlns === xmlns), timeout);
-  }
-
-  expect(pred: (el: XmlElement) => boolean, timeout?: number): Promise<XmlElement> {
-    return this.inbox.next(pred, timeout);
-  }
-
-  iq(el: XmlElement, timeout?: number): Promise<XmlElement> {
-    el.attrs.id ??= `t-${randomBytes(4).toString("hex")}`;
-    const id = el.attrs.id;
-    this.send(el);
-    return this.expect(
-      (s) => s.name === "iq" && s.attrs.id === id && (s.attrs.type === "result" || s.attrs.type === "error"),
-      timeout,
-    );
-  }
-
-  nothing(ms = 300, pred: (el: XmlElement) => boolean = () => true): Promise<void> {
-    return this.inbox.nothing(ms, pred);
   }
 
   /** RFC 7395 §3.6: `<close/>`, wait for the server's `<close/>` and the end of the connection. */
@@ -278,11 +286,9 @@ export function boshBody(attrs: Record<string, string>, payload: (XmlElement | s
  * A BOSH client for tests. `post()` sends exactly one request; after `startPolling()` it keeps one request
  * open in the background, and every stanza that arrives in any response lands in the inbox.
  */
-export class BoshClient implements WebClient {
-  readonly inbox = new Inbox();
+export class BoshClient extends InboxClient {
   sid = "";
   rid = Math.floor(Math.random() * 1e9) + 1e6;
-  jid = "";
   /** Every response body, in arrival order. */
   readonly bodies: XmlElement[] = [];
   private polling = false;
@@ -291,7 +297,9 @@ export class BoshClient implements WebClient {
   constructor(
     readonly url: string,
     readonly headers: Record<string, string> = {},
-  ) {}
+  ) {
+    super();
+  }
 
   /** Creates the session; returns the creation response. */
   async create(to: string, attrs: Record<string, string> = {}): Promise<XmlElement> {
@@ -359,24 +367,6 @@ export class BoshClient implements WebClient {
 
   send(el: XmlElement | string): void {
     void this.post({}, [el]).catch(() => {});
-  }
-
-  expect(pred: (el: XmlElement) => boolean, timeout?: number): Promise<XmlElement> {
-    return this.inbox.next(pred, timeout);
-  }
-
-  iq(el: XmlElement, timeout?: number): Promise<XmlElement> {
-    el.attrs.id ??= `t-${randomBytes(4).toString("hex")}`;
-    const id = el.attrs.id;
-    this.send(el);
-    return this.expect(
-      (s) => s.name === "iq" && s.attrs.id === id && (s.attrs.type === "result" || s.attrs.type === "error"),
-      timeout,
-    );
-  }
-
-  nothing(ms = 300, pred: (el: XmlElement) => boolean = () => true): Promise<void> {
-    return this.inbox.nothing(ms, pred);
   }
 
   /** Ends the session with `type='terminate'` (XEP-0124 §13). */
