@@ -36,8 +36,18 @@ export function sanitizeFilename(name: string): string | null {
   if (Buffer.byteLength(cleaned) <= MAX_FILENAME_BYTES) return cleaned;
   const dot = cleaned.lastIndexOf(".");
   const ext = dot > 0 && cleaned.length - dot <= 16 ? cleaned.slice(dot) : "";
-  let stem = cleaned.slice(0, cleaned.length - ext.length);
-  while (Buffer.byteLength(stem + ext) > MAX_FILENAME_BYTES) stem = [...stem].slice(0, -1).join("");
+  // Whole code points from the start, as many as fit: linear in what is kept, so a name as long as a stanza
+  // allows (hundreds of KB) costs no more than a short one. Removing one character at a time from the end was
+  // quadratic and froze the event loop for minutes.
+  const budget = MAX_FILENAME_BYTES - Buffer.byteLength(ext);
+  let stem = "";
+  let bytes = 0;
+  for (const ch of cleaned.slice(0, cleaned.length - ext.length)) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > budget) break;
+    stem += ch;
+    bytes += n;
+  }
   return stem + ext;
 }
 

@@ -56,6 +56,15 @@ describe("upload: names", () => {
     assert.ok(!long.includes("\uFFFD"));
   });
 
+  it("shortens a name as long as a stanza allows at once (was quadratic: a minutes-long event-loop freeze)", () => {
+    const started = performance.now();
+    const long = sanitizeFilename(`${"0".repeat(250_000)}.png`) as string;
+    assert.ok(performance.now() - started < 200, `took ${performance.now() - started} ms`);
+    assert.equal(long, `${"0".repeat(MAX_FILENAME_BYTES - 4)}.png`);
+    const emoji = sanitizeFilename("😀".repeat(100_000)) as string;
+    assert.equal(emoji, "😀".repeat(MAX_FILENAME_BYTES / 4));
+  });
+
   it("normalizes content types and matches them against the allowed list", () => {
     assert.equal(normalizeContentType("Image/PNG; charset=binary"), "image/png");
     assert.equal(normalizeContentType("text"), null);
