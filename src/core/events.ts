@@ -40,6 +40,11 @@ export class EventBus<M> {
     };
   }
 
+  /** The names of the events that have handlers, for diagnostics and for tests that probe every handler. */
+  names(): string[] {
+    return [...this.handlers.keys()];
+  }
+
   /** True if anything listens to this event (lets hot paths skip building payloads). */
   has(name: keyof M & string): boolean {
     return this.handlers.has(name);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { AccountManager } from "../../src/accounts/manager.ts";
 import { buildConfig, type ConfigOverrides } from "../../src/config/load.ts";
 import type { HearthConfig } from "../../src/config/types.ts";
-import { createLogger } from "../../src/log.ts";
+import { createLogger, type LogDestination } from "../../src/log.ts";
 import { type HearthServer, startServer } from "../../src/server.ts";
 import { openStorage } from "../../src/storage/open.ts";
 
@@ -16,6 +16,8 @@ export interface TestServerOptions {
   config?: ConfigOverrides;
   /** Reuse a data dir (to test persistence across instances). */
   dataDir?: string;
+  /** Receives the server's log lines (JSON, one per write); set `config.log.level` to choose what is logged. */
+  logDestination?: LogDestination;
 }
 
 /** A real Hearth instance on ephemeral loopback ports with a temporary data dir. */
@@ -59,7 +61,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     for (const [jid, password] of opts.users) await accounts.create(jid, password);
     await storage.close();
   }
-  const server = await startServer(config, { logger: createLogger(config.log) });
+  const server = await startServer(config, { logger: createLogger(config.log, opts.logDestination) });
   const port = (name: string) => server.listening.find((l) => l.name === name)?.port ?? 0;
   let stopped = false;
   let handedOver = false;
