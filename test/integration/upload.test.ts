@@ -16,6 +16,7 @@ import { type XmlElement, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xmpp/ns.ts";
 import { connectClient, type TestClient } from "../helpers/client.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { eventually } from "../helpers/wait.ts";
 import { httpPort } from "../helpers/web-client.ts";
 import { errorCondition } from "./im-fixtures.ts";
 
@@ -418,8 +419,11 @@ describe("HTTP File Upload (XEP-0363)", () => {
     );
     assert.equal(removed.attrs.type, "result", removed.toString());
     await dave.close();
-    assert.equal(await ts.server.core.storage.uploads.get(id), null);
-    assert.throws(() => readFileSync(`${ts.dataDir}/uploads/${id.slice(0, 2)}/${id}`), /ENOENT/);
+    // The account's data is swept once its sessions have ended, just after the result (XEP-0077 §3.2).
+    await eventually(async () => {
+      assert.equal(await ts.server.core.storage.uploads.get(id), null);
+      assert.throws(() => readFileSync(`${ts.dataDir}/uploads/${id.slice(0, 2)}/${id}`), /ENOENT/);
+    });
     assert.equal((await fetch(s.get)).status, 404);
     assert.deepEqual(await ts.server.core.storage.uploads.usage("localhost", "dave"), { files: 0, bytes: 0 });
   });
