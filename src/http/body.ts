@@ -39,7 +39,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       cleanup();
       resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     };
-    const onError = (err: Error) => fail(err);
+    // The client went away mid-body ("aborted"): its request is void, not a server failure to log as one.
+    const onError = () => fail(new HttpError(400, "the request body ended early"));
     req.on("data", onData);
     req.on("end", onEnd);
     req.on("error", onError);
