@@ -245,22 +245,40 @@ export class C2sStream implements C2sSession, StreamControl, StreamTransportEven
   }
 
   onActivity(): void {
-    this.target()?.activity();
+    this.guard(() => this.target()?.activity());
   }
   onStreamOpen(attrs: Record<string, string>): void {
-    this.target()?.streamOpened(attrs);
+    this.guard(() => this.target()?.streamOpened(attrs));
   }
   onElement(el: XmlElement): void {
-    this.target()?.element(el);
+    this.guard(() => this.target()?.element(el));
   }
   onStreamClose(): void {
-    this.target()?.streamClosed();
+    this.guard(() => this.target()?.streamClosed());
   }
   onTransportError(err: StreamError): void {
-    this.target()?.close(err);
+    this.guard(() => this.target()?.close(err));
   }
   onDisconnect(): void {
-    this.target()?.connectionLost();
+    this.guard(() => this.target()?.connectionLost());
+  }
+
+  /**
+   * Transport events arrive in socket callbacks, where an exception (a bug, e.g. in a module's stream feature)
+   * would be uncaught and take the whole process down. It ends this connection instead (RFC 6120 §4.9.3.8).
+   */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      const session = this.target() ?? this;
+      session.log.error({ err }, "stream failed");
+      try {
+        session.close(new StreamError("internal-server-error"));
+      } catch {
+        this.ownConn.destroy();
+      }
+    }
   }
 
   private activity(): void {

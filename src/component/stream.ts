@@ -66,6 +66,16 @@ export class ComponentStream implements Session, StreamTransportEvents {
   onActivity(): void {}
 
   onStreamOpen(attrs: Record<string, string>): void {
+    // A socket callback: an exception here would be uncaught and end the process, so it ends the stream.
+    try {
+      this.streamOpened(attrs);
+    } catch (err) {
+      this.log.error({ err }, "component stream failed");
+      this.transport.destroy();
+    }
+  }
+
+  private streamOpened(attrs: Record<string, string>): void {
     const to = tryParseJid(attrs.to ?? "")?.toString() ?? "";
     this.openStream(to || (this.server.config.hosts[0] ?? "localhost"));
     if (attrs.xmlns !== NS.componentAccept) {

@@ -45,7 +45,10 @@ export const lastActivityModule: ModuleDefinition = {
     );
 
     ctx.on("c2s.session.bound", ({ session }) => {
-      void ctx.storage.accounts.setLastSeen(host, session.username, Date.now(), null);
+      // Not awaited (binding must not wait for it), so its failure is caught here, never left unhandled.
+      ctx.storage.accounts
+        .setLastSeen(host, session.username, Date.now(), null)
+        .catch((err) => ctx.log.warn({ err, user: session.username }, "could not record the login time"));
     });
     ctx.on(
       "c2s.session.closed",

@@ -3,6 +3,7 @@ import type { ConfigOverrides } from "../../config/load.ts";
 import { createLogger } from "../../log.ts";
 import { type CommonOptions, loadForCli, parsePort, withCommonOptions } from "../common.ts";
 import { examples } from "../format.ts";
+import { installProcessGuards } from "../process-guards.ts";
 
 interface StartOptions extends CommonOptions {
   c2sPort?: number;
@@ -73,8 +74,12 @@ export function startCommand(): Command {
       const logger = createLogger(config.log);
       // Loaded lazily so the account commands start fast and do not need the whole server.
       const { startServer } = await import("../../server.ts");
+      // From here on a bug that escapes its handler is logged, not the end of every session (process-guards.ts).
+      let running: Awaited<ReturnType<typeof startServer>> | null = null;
+      installProcessGuards({ log: logger, shutdown: async () => running?.stop("fatal error") });
       // The server prints the warnings (e.g. unencrypted c2s allowed) prominently with its banner.
       const server = await startServer(config, { logger, warnings });
+      running = server;
 
       let stopping = false;
       const onSignal = (signal: NodeJS.Signals) => {
