@@ -63,6 +63,8 @@ export class C2sStream implements C2sSession, StreamControl, StreamTransportEven
   private sasl: SaslNegotiation | null = null;
   private readonly queue: XmlElement[] = [];
   private processing = false;
+  /** The element loop while it runs (it never rejects); see `whenIdle`. */
+  private draining: Promise<void> = Promise.resolve();
   private paused = false;
   private authTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
@@ -159,6 +161,10 @@ export class C2sStream implements C2sSession, StreamControl, StreamTransportEven
     this.endSession();
   }
 
+  whenIdle(): Promise<void> {
+    return this.draining;
+  }
+
   // ---- StreamControl (stream management, CSI) -----------------------------------------------------
 
   get stream(): StreamControl {
@@ -215,7 +221,7 @@ export class C2sStream implements C2sSession, StreamControl, StreamTransportEven
     this.armIdleTimer();
     this.log.debug({ jid: this.jidValue?.toString(), transport: this.conn.kind }, "resumed on a new connection");
     queueMicrotask(() => {
-      if (!this.processing && this.queue.length > 0 && this.state !== "closed") void this.drain();
+      if (!this.processing && this.queue.length > 0 && this.state !== "closed") this.draining = this.drain();
     });
   }
 
@@ -329,7 +335,7 @@ export class C2sStream implements C2sSession, StreamControl, StreamTransportEven
       this.paused = true;
       this.conn.pause();
     }
-    if (!this.processing) void this.drain();
+    if (!this.processing) this.draining = this.drain();
   }
 
   private streamClosed(): void {

@@ -53,6 +53,10 @@ export class ComponentStream implements Session, StreamTransportEvents {
     this.transport.send(stanza);
   }
 
+  whenIdle(): Promise<void> {
+    return this.queue;
+  }
+
   close(error?: StreamError): void {
     if (this.state !== "open") return;
     this.state = "closing";

@@ -115,10 +115,11 @@ export class Server {
     const listenersClosed = Promise.allSettled(this.listeners.map((l) => l.close()));
     const open = [...this.connections];
     for (const conn of open) conn.close(new StreamError("system-shutdown", reason));
-    // Let sockets flush their closing bytes and modules run their close handlers (unavailable presence,
-    // last-seen times) before storage closes; a peer that never answers cannot hold shutdown for long.
+    // Let sockets flush their closing bytes, the stanzas being processed finish (their writes must not meet a
+    // closed store) and modules run their close handlers (unavailable presence, last-seen times) before storage
+    // closes; a peer that never answers, or a handler that never ends, cannot hold shutdown for long.
     await Promise.race([
-      Promise.allSettled(open.map((c) => c.finished)),
+      Promise.allSettled(open.flatMap((c) => [c.finished, c.whenIdle()])),
       new Promise((r) => setTimeout(r, 3000).unref()),
     ]);
     await Promise.race([listenersClosed, new Promise((r) => setTimeout(r, 3000).unref())]);

@@ -13,6 +13,11 @@ export interface Session {
   readonly closed: boolean;
   /** Resolves once the session is fully gone and its close handlers (presence, last seen) have run. */
   readonly finished: Promise<void>;
+  /**
+   * Resolves once nothing the peer sent is being processed any more: the handlers of the stanza under way (and
+   * their storage writes) are done. Never rejects. Shutdown waits for it before it closes storage.
+   */
+  whenIdle(): Promise<void>;
 }
 
 /** How a client reached us. */
