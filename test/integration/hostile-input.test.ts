@@ -296,6 +296,23 @@ describe("hostile input: XMPP", () => {
     assert.deepEqual(serverErrors(), []);
   });
 
+  it("keeps at most 20 push registrations per account, dropping the least recent (XEP-0357: no flood relay)", async () => {
+    const c = await login("carol", { resource: "push" });
+    for (let i = 0; i < 30; i++) {
+      const r = await c.iq(
+        xml("iq", { type: "set" }, xml("enable", { xmlns: "urn:xmpp:push:0", jid: `push${i}.example.net`, node: "n" })),
+      );
+      assert.equal(r.attrs.type, "result");
+    }
+    const keys = await ts.server.core.storage.kv.keys("localhost", "carol", "push");
+    assert.equal(keys.length, 20);
+    assert.ok(
+      keys.some((k) => k.startsWith("push29.example.net")),
+      "the newest is kept",
+    );
+    assert.ok(!keys.some((k) => k.startsWith("push0.example.net\n")), "the oldest went");
+  });
+
   // ---- edges where the answer is defined by the RFCs ---------------------------------------------------
 
   it("answers iq without an id, with a bad type, or without exactly one payload with bad-request (RFC 6120 §8.2.3)", async () => {

@@ -4,6 +4,12 @@ import { parseStoredStanza } from "../im/stored-stanza.ts";
 
 /** The key-value store that holds push registrations. */
 const STORE = "push";
+/**
+ * Most registrations kept per account. Every incoming message while the account is offline costs one iq per
+ * registration, so without a bound one account could make the server flood any JID it names; a phone that was
+ * wiped never disables its registration, so the oldest one gives way instead of refusing the newest device.
+ */
+export const MAX_REGISTRATIONS = 20;
 
 /** One device's registration with an app server (XEP-0357 §5). */
 export interface PushRegistration {
@@ -19,6 +25,8 @@ interface Stored {
   jid: string;
   node: string;
   options: string | null;
+  /** When it was (last) enabled, ms; absent in registrations stored before it was recorded. */
+  at?: number;
 }
 
 function key(jid: string, node: string): string {
@@ -51,11 +59,27 @@ export class PushRegistrations {
     return out;
   }
 
-  /** Adds a registration, or replaces the one for the same app server and node. */
+  /**
+   * Adds a registration, or replaces the one for the same app server and node. Beyond `MAX_REGISTRATIONS` the
+   * least recently enabled ones are removed.
+   */
   async add(username: string, reg: PushRegistration): Promise<void> {
-    const stored: Stored = { jid: reg.jid, node: reg.node, options: reg.options?.toString() ?? null };
-    await this.kv.set(this.host, username, STORE, key(reg.jid, reg.node), JSON.stringify(stored));
+    const k = key(reg.jid, reg.node);
+    const stored: Stored = { jid: reg.jid, node: reg.node, options: reg.options?.toString() ?? null, at: Date.now() };
+    await this.kv.set(this.host, username, STORE, k, JSON.stringify(stored));
     this.cache.delete(username);
+    const keys = await this.kv.keys(this.host, username, STORE);
+    if (keys.length <= MAX_REGISTRATIONS) return;
+    const ages: { key: string; at: number }[] = [];
+    for (const other of keys) {
+      if (other === k) continue;
+      const raw = await this.kv.get(this.host, username, STORE, other);
+      ages.push({ key: other, at: raw ? ((JSON.parse(raw) as Stored).at ?? 0) : 0 });
+    }
+    ages.sort((a, b) => a.at - b.at);
+    for (const old of ages.slice(0, keys.length - MAX_REGISTRATIONS)) {
+      await this.kv.delete(this.host, username, STORE, old.key);
+    }
   }
 
   /** Removes one registration, or every one with that app server when `node` is undefined. Returns how many. */
