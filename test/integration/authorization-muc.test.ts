@@ -415,6 +415,14 @@ describe("authorization: group chat", () => {
       assert.deepEqual(realJids(answer), []);
     });
 
+    it("Mallory cannot send a private message to a nick that is not in the room (XEP-0045 §7.5)", async () => {
+      const r = await sendAndBounce(
+        masked,
+        xml("message", { to: roomJid(room, "Nobody"), type: "chat", id: "pm-nobody" }, xml("body", null, "hello?")),
+      );
+      refused(r, "item-not-found");
+    });
+
     it("Mallory cannot answer an iq the room forwarded to someone else (XEP-0045 §6.6)", async () => {
       olive.send(xml("iq", { type: "get", to: roomJid(room, "Mia"), id: "v2" }, xml("query", { xmlns: NS.version })));
       const fwd = await mia.expect(
