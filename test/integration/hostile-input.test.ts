@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xmpp/ns.ts";
 import { connectClient, RawConnection, type TestClient } from "../helpers/client.ts";
+import { connectComponent } from "../helpers/component.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { preAuth } from "./accounts-fixtures.ts";
 import { INVALID_JIDS, StanzaFuzzer, StorageProbe, seeded } from "./hostile-fixtures.ts";
@@ -20,6 +21,8 @@ import { createRoom, join as joinRoom } from "./muc-fixtures.ts";
 const SEED = Number(process.env.HEARTH_FUZZ_SEED ?? 0x5eed);
 const IQS = Number(process.env.HEARTH_FUZZ_IQS ?? 1500);
 const OTHERS = Number(process.env.HEARTH_FUZZ_OTHERS ?? 500);
+const COMPONENT_IQS = Number(process.env.HEARTH_FUZZ_COMPONENT ?? 300);
+const ADMIN_STEPS = Number(process.env.HEARTH_FUZZ_ADMIN ?? 200);
 /** Generated stanzas stay below this, well under c2s.stanza_size_limit (a bigger one is a stream error). */
 const MAX_STANZA = 200_000;
 const ROOM = "fuzz@conference.localhost";
@@ -92,8 +95,14 @@ describe("hostile input: XMPP", () => {
   before(async () => {
     process.on("unhandledRejection", onRejection);
     ts = await startTestServer({
-      users: ["alice", "bob", "carol", "dave"].map((u) => [`${u}@localhost`, "pw"]),
-      config: { log: { level: "warn", format: "json" }, http: { port: 0, tls_port: -1 }, muc: { message_rate: 1000 } },
+      users: ["alice", "bob", "carol", "dave", "erin"].map((u) => [`${u}@localhost`, "pw"]),
+      config: {
+        log: { level: "warn", format: "json" },
+        http: { port: 0, tls_port: -1 },
+        muc: { message_rate: 1000 },
+        components: { "comp.localhost": { secret: "s" } },
+        admins: ["erin@localhost"],
+      },
       logDestination: {
         write(line: string) {
           for (const l of line.split("\n")) if (l.trim()) logs.push(JSON.parse(l) as LogRecord);
@@ -263,6 +272,106 @@ describe("hostile input: XMPP", () => {
     );
     assert.deepEqual(internal, []);
     assert.equal(dave.conn.closed, false);
+    assert.deepEqual(serverErrors(), [], "the server logged no error");
+  });
+
+  it(`answers ${COMPONENT_IQS} random iq get/set from a component exactly once each (seed ${SEED + 4})`, async () => {
+    const comp = await connectComponent(ts, "comp.localhost", "s");
+    const fuzzer = new StanzaFuzzer(seeded(SEED + 4), {
+      dests: {
+        host: "localhost",
+        self: "alice@localhost",
+        contact: "bob@localhost",
+        contactFull: "bob@localhost/fuzz",
+        room: ROOM,
+        ownRoom: ROOM,
+        occupant: `${ROOM}/Bob`,
+        muc: "conference.localhost",
+        upload: "upload.localhost",
+      },
+      addresses: ["localhost", "alice@localhost", "ghost@localhost", ROOM, "conference.localhost", "upload.localhost"],
+      jids: ["alice@localhost", "bob@localhost", "x@comp.localhost", ROOM],
+    });
+    for (let i = 0; i < COMPONENT_IQS; i++) {
+      const id = `fc-${i}`;
+      let iq = fuzzer.iq(id);
+      while (iq.toString().length > MAX_STANZA || iq.attrs.to === undefined) iq = fuzzer.iq(id);
+      // A component sends from any address of its domain (XEP-0114 §3), and must say where to.
+      iq.attrs.from = fuzzer.pick(["comp.localhost", "x@comp.localhost", "x@comp.localhost/r"]);
+      comp.send(iq);
+      const reply = await comp
+        .expect(
+          (el) => el.name === "iq" && el.attrs.id === id && (el.attrs.type === "result" || el.attrs.type === "error"),
+          5000,
+        )
+        .catch((err: Error) => {
+          throw new Error(`no answer to ${iq.toString().slice(0, 2000)}: ${err.message.slice(0, 300)}`);
+        });
+      assert.notEqual(errorCondition(reply), "internal-server-error", `${iq.toString().slice(0, 1000)}`);
+    }
+    assert.equal(comp.conn.closed, false);
+    comp.close();
+    assert.deepEqual(serverErrors(), [], "the server logged no error");
+  });
+
+  it(`answers ${ADMIN_STEPS} admin command steps with odd forms, as an administrator, exactly once each (seed ${SEED + 5})`, async () => {
+    const erin = await login("erin", { resource: "admin" });
+    const fuzz = new StanzaFuzzer(seeded(SEED + 5), { addresses: [], jids: ["ghost@localhost"], dests: DESTS });
+    const ADMIN = "http://jabber.org/protocol/admin";
+    const commands = [
+      "add-user",
+      "delete-user",
+      "change-user-password",
+      "get-online-users-list",
+      "get-online-users-num",
+      "get-registered-users-num",
+      "announce",
+    ];
+    // Only accounts that do not exist (or that this test creates) are named: the others are other tests' users.
+    const account = () =>
+      fuzz.pick([
+        `ghost${fuzz.int(5)}@localhost`,
+        "ghost@other.example",
+        fuzz.pick(INVALID_JIDS),
+        fuzz.value().slice(0, 100),
+      ]);
+    const sessions = new Map<string, string>();
+    for (let i = 0; i < ADMIN_STEPS; i++) {
+      const node = `${ADMIN}#${fuzz.pick(commands)}`;
+      const form = xml(
+        "x",
+        { xmlns: NS.dataForms, type: fuzz.pick(["submit", "submit", "cancel", "form"]) },
+        xml("field", { var: "FORM_TYPE" }, xml("value", null, fuzz.pick([ADMIN, "urn:x"]))),
+        ...["accountjid", "accountjids", "password", "password-verify", "announcement"].map((v) =>
+          xml(
+            "field",
+            { var: v },
+            ...Array.from({ length: fuzz.int(3) }, () =>
+              xml("value", null, v.startsWith("account") ? account() : fuzz.value().slice(0, 300)),
+            ),
+          ),
+        ),
+      );
+      for (let k = fuzz.int(3); k > 0; k--) fuzz.mutate(form);
+      const command = xml(
+        "command",
+        {
+          xmlns: NS.commands,
+          node,
+          action: fuzz.pick([undefined, "execute", "complete", "next", "prev", "cancel", "bogus"]),
+          sessionid: fuzz.chance(0.6) ? sessions.get(node) : fuzz.chance(0.5) ? fuzz.value().slice(0, 60) : undefined,
+        },
+        fuzz.chance(0.8) ? form : undefined,
+      );
+      const r = await erin.iq(xml("iq", { type: "set", to: "localhost" }, command));
+      assert.ok(r.attrs.type === "result" || r.attrs.type === "error", `${r}`);
+      assert.notEqual(errorCondition(r), "internal-server-error", `${command}`);
+      const sid = r.getChild("command", NS.commands)?.attrs.sessionid;
+      if (sid) sessions.set(node, sid);
+    }
+    for (const user of ["alice", "bob", "carol", "dave", "erin"]) {
+      assert.ok(await ts.server.core.storage.accounts.exists("localhost", user), `${user} is still there`);
+    }
     assert.deepEqual(serverErrors(), [], "the server logged no error");
   });
 
