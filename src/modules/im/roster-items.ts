@@ -62,14 +62,15 @@ export function parseRosterSet(query: XmlElement): RosterSet {
 
   const name = item.attrs.name ?? "";
   if (name.length > MAX_NAME_LENGTH) throw new StanzaError("modify", "not-acceptable", "The item name is too long");
-  const groups: string[] = [];
+  // A Set: a stanza can carry thousands of groups, and a list search per group was quadratic.
+  const groups = new Set<string>();
   for (const g of item.getChildren("group")) {
     const text = g.text();
     // §2.3.3: an empty group is not-acceptable, a repeated one bad-request.
     if (text === "") throw new StanzaError("modify", "not-acceptable", "Empty group name");
     if (text.length > MAX_NAME_LENGTH) throw new StanzaError("modify", "not-acceptable", "Group name too long");
-    if (groups.includes(text)) throw new StanzaError("modify", "bad-request", `Duplicate group '${text}'`);
-    groups.push(text);
+    if (groups.has(text)) throw new StanzaError("modify", "bad-request", `Duplicate group '${text}'`);
+    groups.add(text);
   }
-  return { kind: "update", jid: jid.toString(), name: name === "" ? null : name, groups };
+  return { kind: "update", jid: jid.toString(), name: name === "" ? null : name, groups: [...groups] };
 }
