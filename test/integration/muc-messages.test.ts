@@ -180,7 +180,20 @@ describe("MUC: messages, private messages, invitations, voice (XEP-0045 §7.4-§
     assert.equal(invite?.getChild("continue")?.attrs.thread, "t-1");
     // Invited to a members-only room: Bob is a member now and can enter.
     await join(bob, "party", "Bob");
-    // Carol declines an invitation; Alice hears about it.
+    // Nobody invited Carol: a decline from her is not relayed (the room is no relay to arbitrary addresses).
+    carol.send(
+      xml(
+        "message",
+        { to: roomJid("party") },
+        xml("x", { xmlns: MUC_USER }, xml("decline", { to: "alice@localhost" }, xml("reason", null, "Spam"))),
+      ),
+    );
+    assert.equal(errorCondition(await carol.expect((el) => el.attrs.type === "error")), "item-not-found");
+    // Alice invites Carol, Carol declines; Alice hears about it.
+    alice.send(
+      xml("message", { to: roomJid("party") }, xml("x", { xmlns: MUC_USER }, xml("invite", { to: "carol@localhost" }))),
+    );
+    await carol.expect((el) => el.name === "message" && el.getChild("x", MUC_USER)?.getChild("invite") !== undefined);
     carol.send(
       xml(
         "message",

@@ -66,6 +66,7 @@ async function invite(svc: MucService, room: Room, ev: StanzaEvent, invites: Xml
       // For clients that know nothing of MUC invitations.
       xml("body", null, `${ev.from.bareString} invites you to the room ${room.jid}`),
     );
+    room.invitations.add(bare, ev.from.bareString);
     await svc.ctx.send(msg);
   }
 }
@@ -76,6 +77,11 @@ async function declineInvitation(svc: MucService, room: Room, ev: StanzaEvent, d
   if (room.affiliationOf(ev.from.bareString) === "outcast") throw new StanzaError("auth", "forbidden");
   const to = tryParseJid(decline.attrs.to ?? "");
   if (!to) throw new StanzaError("modify", "jid-malformed", "A decline needs a valid 'to' address");
+  // Only a decline of an invitation this room passed on is relayed, and only to its inviter: otherwise anyone
+  // could make the room send messages to any address.
+  if (!room.invitations.take(ev.from.bareString, to.bareString)) {
+    throw new StanzaError("cancel", "item-not-found", "There is no invitation from that address to decline");
+  }
   const msg = xml(
     "message",
     { from: room.jid, to: to.toString(), id: ev.stanza.attrs.id },

@@ -39,6 +39,8 @@ export class Room {
   avatar: string | null = null;
   /** Set once destroyed, so that handlers still holding it stop using it. */
   destroyed = false;
+  /** Invitations the room passed on (§7.8.2), so that only a real invitee's decline is relayed (§7.8.3). */
+  readonly invitations = new RelayedInvitations();
 
   constructor(
     readonly name: string,
@@ -109,5 +111,39 @@ export class Room {
   /** Listed in disco#items (§6.3): public and configured. */
   get listed(): boolean {
     return this.config.public && !this.locked;
+  }
+}
+
+/**
+ * The invitations a room relayed recently: invitee bare JID → inviter bare JIDs. Kept in memory and
+ * bounded, because its only use is to refuse declines nobody asked for (which would make the room a relay
+ * for messages to arbitrary addresses).
+ */
+export class RelayedInvitations {
+  static readonly MAX = 1000;
+  static readonly TTL_MS = 7 * 24 * 3600_000;
+  private readonly byInvitee = new Map<string, Map<string, number>>();
+
+  add(invitee: string, inviter: string, now = Date.now()): void {
+    let inviters = this.byInvitee.get(invitee);
+    if (!inviters) {
+      if (this.byInvitee.size >= RelayedInvitations.MAX) {
+        const oldest = this.byInvitee.keys().next().value;
+        if (oldest !== undefined) this.byInvitee.delete(oldest);
+      }
+      inviters = new Map();
+      this.byInvitee.set(invitee, inviters);
+    }
+    inviters.set(inviter, now);
+  }
+
+  /** Removes and reports whether `invitee` had a live invitation from `inviter`. */
+  take(invitee: string, inviter: string, now = Date.now()): boolean {
+    const inviters = this.byInvitee.get(invitee);
+    const at = inviters?.get(inviter);
+    if (!inviters || at === undefined) return false;
+    inviters.delete(inviter);
+    if (inviters.size === 0) this.byInvitee.delete(invitee);
+    return now - at <= RelayedInvitations.TTL_MS;
   }
 }
