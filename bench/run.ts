@@ -62,8 +62,8 @@ Load options:
 
 Servers and output:
   --servers LIST       default hearth,prosody,ejabberd
-  --hearth-args "..."  extra arguments for "hearth start" (e.g. an archive switch)
-  --hearth-node-args "..."  Node.js options for the Hearth process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  --hearth-args="..."  extra arguments for "hearth start" (use the = form: the value starts with a dash)
+  --hearth-node-args="..."  Node.js options for the Hearth process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   --target HOST:PORT   the "external" server; --target-pid PID enables RSS/CPU readings,
   --target-name NAME   --target-muc DOMAIN, --target-rosters (accounts have rosters of --roster-size)
   --out DIR            results directory (default bench/results); --no-write to write nothing
@@ -90,46 +90,53 @@ function num(v: string | undefined, def: number, name: string): number {
   return n;
 }
 
-const { values } = parseArgs({
-  options: {
-    scenario: { type: "string" },
-    servers: { type: "string" },
-    users: { type: "string" },
-    duration: { type: "string" },
-    workers: { type: "string" },
-    concurrency: { type: "string" },
-    "login-rate": { type: "string" },
-    mode: { type: "string" },
-    rate: { type: "string" },
-    inflight: { type: "string" },
-    drain: { type: "string" },
-    settle: { type: "string" },
-    "room-size": { type: "string" },
-    "roster-size": { type: "string" },
-    "rosters-by-protocol": { type: "boolean" },
-    sasl: { type: "string" },
-    "no-tls": { type: "boolean" },
-    "cert-type": { type: "string" },
-    prefix: { type: "string" },
-    password: { type: "string" },
-    domain: { type: "string" },
-    timeout: { type: "string" },
-    "hearth-args": { type: "string" },
-    "hearth-node-args": { type: "string" },
-    target: { type: "string" },
-    "target-pid": { type: "string" },
-    "target-name": { type: "string" },
-    "target-muc": { type: "string" },
-    "target-rosters": { type: "boolean" },
-    out: { type: "string" },
-    "no-write": { type: "boolean" },
-    "no-chart": { type: "boolean" },
-    keep: { type: "boolean" },
-    smoke: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  },
-  strict: true,
-});
+function parseCli() {
+  try {
+    return parseArgs({ options: OPTIONS, strict: true });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+
+const OPTIONS = {
+  scenario: { type: "string" },
+  servers: { type: "string" },
+  users: { type: "string" },
+  duration: { type: "string" },
+  workers: { type: "string" },
+  concurrency: { type: "string" },
+  "login-rate": { type: "string" },
+  mode: { type: "string" },
+  rate: { type: "string" },
+  inflight: { type: "string" },
+  drain: { type: "string" },
+  settle: { type: "string" },
+  "room-size": { type: "string" },
+  "roster-size": { type: "string" },
+  "rosters-by-protocol": { type: "boolean" },
+  sasl: { type: "string" },
+  "no-tls": { type: "boolean" },
+  "cert-type": { type: "string" },
+  prefix: { type: "string" },
+  password: { type: "string" },
+  domain: { type: "string" },
+  timeout: { type: "string" },
+  "hearth-args": { type: "string" },
+  "hearth-node-args": { type: "string" },
+  target: { type: "string" },
+  "target-pid": { type: "string" },
+  "target-name": { type: "string" },
+  "target-muc": { type: "string" },
+  "target-rosters": { type: "boolean" },
+  out: { type: "string" },
+  "no-write": { type: "boolean" },
+  "no-chart": { type: "boolean" },
+  keep: { type: "boolean" },
+  smoke: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const { values } = parseCli();
 
 if (values.help) {
   process.stdout.write(HELP);
