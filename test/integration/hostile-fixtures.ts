@@ -4,7 +4,7 @@
  * JIDs and wrong types. Deterministic for a seed, so a failure can be replayed.
  */
 import { createHash } from "node:crypto";
-import Database from "better-sqlite3";
+import { type Connection, Database } from "../../src/storage/sqlite/driver.ts";
 import { type XmlElement, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xmpp/ns.ts";
 
@@ -1097,7 +1097,7 @@ export class StanzaFuzzer {
  * (SQLite WAL: it sees what the server committed).
  */
 export class StorageProbe {
-  private readonly db: Database.Database;
+  private readonly db: Connection;
   private readonly tables: string[];
 
   constructor(path: string) {

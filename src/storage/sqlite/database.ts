@@ -1,4 +1,4 @@
-import Database from "better-sqlite3";
+import { type Connection, Database } from "./driver.ts";
 import { MIGRATIONS } from "./migrations.ts";
 
 /** The database was written by a newer Hearth; opening it could corrupt data this build does not know about. */
@@ -20,7 +20,7 @@ export class SchemaTooNewError extends Error {
  * Opens (creating if needed) a SQLite database, sets the pragmas and brings the schema up to date.
  * `path` may be ":memory:". `migrations` is only overridden by tests.
  */
-export function openDatabase(path: string, migrations: readonly string[] = MIGRATIONS): Database.Database {
+export function openDatabase(path: string, migrations: readonly string[] = MIGRATIONS): Connection {
   const db = new Database(path);
   try {
     // WAL lets logins read while another connection writes, and makes commits cheap (no rollback journal).
@@ -42,7 +42,7 @@ export function openDatabase(path: string, migrations: readonly string[] = MIGRA
 }
 
 /** Applies the pending migrations, all in one transaction, or refuses a schema newer than `migrations`. */
-function migrate(db: Database.Database, path: string, migrations: readonly string[]): void {
+function migrate(db: Connection, path: string, migrations: readonly string[]): void {
   const run = db.transaction(() => {
     db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER NOT NULL PRIMARY KEY,
