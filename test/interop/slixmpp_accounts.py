@@ -12,13 +12,13 @@ usage: slixmpp_accounts.py register JID PASSWORD PORT NEW_PASSWORD
        slixmpp_accounts.py admin JID PASSWORD PORT NEW_ACCOUNT_JID NEW_ACCOUNT_PASSWORD
 """
 import asyncio
-import json
 import logging
 import os
-import ssl
 import sys
 
 import slixmpp
+
+from interop_common import run
 
 ADMIN = "http://jabber.org/protocol/admin"
 
@@ -104,23 +104,7 @@ class Client(slixmpp.ClientXMPP):
             self.done.set_result(True)
 
 
-async def main():
-    if os.environ.get("SLIXMPP_DEBUG"):
-        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
-    mode, jid, password, port = sys.argv[1:5]
-    xmpp = Client(mode, jid, password, sys.argv[5:])
-    # The test server uses a self-signed certificate.
-    xmpp.ssl_context.check_hostname = False
-    xmpp.ssl_context.verify_mode = ssl.CERT_NONE
-    xmpp.connect(("127.0.0.1", int(port)))
-    try:
-        await asyncio.wait_for(xmpp.done, 20)
-    except asyncio.TimeoutError:
-        xmpp.result["error"] = "timeout"
-    xmpp.disconnect()
-    await asyncio.sleep(0.3)
-    print(json.dumps(xmpp.result))
-    sys.exit(0 if not xmpp.result.get("error") else 1)
-
-
-asyncio.get_event_loop().run_until_complete(main())
+if os.environ.get("SLIXMPP_DEBUG"):
+    logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+mode, jid, password, port = sys.argv[1:5]
+run(lambda: Client(mode, jid, password, sys.argv[5:]), port, 20)

@@ -5,11 +5,11 @@ to a peer, wait for a reply. Prints one JSON line with what happened; exits non-
 usage: slixmpp_chat.py JID PASSWORD PORT PEER_JID BODY [EXPECT_BODY]
 """
 import asyncio
-import json
-import ssl
 import sys
 
 import slixmpp
+
+from interop_common import run
 
 
 class Chat(slixmpp.ClientXMPP):
@@ -49,22 +49,6 @@ class Chat(slixmpp.ClientXMPP):
             self.done.set_result(True)
 
 
-async def main():
-    jid, password, port, peer, body = sys.argv[1:6]
-    expect = sys.argv[6] if len(sys.argv) > 6 else None
-    xmpp = Chat(jid, password, peer, body, expect)
-    # The test server uses a self-signed certificate.
-    xmpp.ssl_context.check_hostname = False
-    xmpp.ssl_context.verify_mode = ssl.CERT_NONE
-    xmpp.connect(("127.0.0.1", int(port)))
-    try:
-        await asyncio.wait_for(xmpp.done, 20)
-    except asyncio.TimeoutError:
-        xmpp.result["error"] = "timeout"
-    xmpp.disconnect()
-    await asyncio.sleep(0.3)
-    print(json.dumps(xmpp.result))
-    sys.exit(0 if not xmpp.result.get("error") else 1)
-
-
-asyncio.get_event_loop().run_until_complete(main())
+jid, password, port, peer, body = sys.argv[1:6]
+expect = sys.argv[6] if len(sys.argv) > 6 else None
+run(lambda: Chat(jid, password, peer, body, expect), port, 20)

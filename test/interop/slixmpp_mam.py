@@ -7,12 +7,12 @@ blocklist get/block/push/unblock. Prints one JSON line with what it saw; exits n
 usage: slixmpp_mam.py JID PASSWORD PORT PEER_JID BLOCK_JID
 """
 import asyncio
-import json
-import ssl
 import sys
 
 import slixmpp
 from slixmpp import JID
+
+from interop_common import run
 
 
 class History(slixmpp.ClientXMPP):
@@ -96,21 +96,5 @@ class History(slixmpp.ClientXMPP):
             self.done.set_result(True)
 
 
-async def main():
-    jid, password, port, peer, block = sys.argv[1:6]
-    xmpp = History(jid, password, peer, block)
-    # The test server uses a self-signed certificate.
-    xmpp.ssl_context.check_hostname = False
-    xmpp.ssl_context.verify_mode = ssl.CERT_NONE
-    xmpp.connect(("127.0.0.1", int(port)))
-    try:
-        await asyncio.wait_for(xmpp.done, 30)
-    except asyncio.TimeoutError:
-        xmpp.result["error"] = "timeout"
-    xmpp.disconnect()
-    await asyncio.sleep(0.3)
-    print(json.dumps(xmpp.result))
-    sys.exit(0 if not xmpp.result.get("error") else 1)
-
-
-asyncio.get_event_loop().run_until_complete(main())
+jid, password, port, peer, block = sys.argv[1:6]
+run(lambda: History(jid, password, peer, block), port, 30)

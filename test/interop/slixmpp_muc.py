@@ -7,12 +7,12 @@ happened (the last line of output); exits non-zero on failure.
 usage: slixmpp_muc.py JID PASSWORD PORT ROOM_JID NICK PEER_BARE_JID PEER_NICK
 """
 import asyncio
-import json
-import ssl
 import sys
 
 import slixmpp
 from slixmpp.exceptions import IqError
+
+from interop_common import run
 
 
 class MucClient(slixmpp.ClientXMPP):
@@ -89,21 +89,5 @@ class MucClient(slixmpp.ClientXMPP):
         self.step("destroyed")
 
 
-async def main():
-    jid, password, port, room, nick, peer, peer_nick = sys.argv[1:8]
-    xmpp = MucClient(jid, password, room, nick, peer, peer_nick)
-    # The test server uses a self-signed certificate.
-    xmpp.ssl_context.check_hostname = False
-    xmpp.ssl_context.verify_mode = ssl.CERT_NONE
-    xmpp.connect(("127.0.0.1", int(port)))
-    try:
-        await asyncio.wait_for(xmpp.done, 40)
-    except asyncio.TimeoutError:
-        xmpp.result["error"] = "timeout"
-    xmpp.disconnect()
-    await asyncio.sleep(0.3)
-    print(json.dumps(xmpp.result))
-    sys.exit(0 if not xmpp.result.get("error") else 1)
-
-
-asyncio.get_event_loop().run_until_complete(main())
+jid, password, port, room, nick, peer, peer_nick = sys.argv[1:8]
+run(lambda: MucClient(jid, password, room, nick, peer, peer_nick), port, 40)

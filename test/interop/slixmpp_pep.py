@@ -9,14 +9,14 @@ usage: slixmpp_pep.py JID PASSWORD PORT PEER_JID
 """
 import asyncio
 import base64
-import json
-import ssl
 import sys
 
 import slixmpp
 from slixmpp import JID
 from slixmpp.plugins.xep_0048.stanza import Bookmarks
 from slixmpp.plugins.xep_0172.stanza import UserNick
+
+from interop_common import run
 
 AVATAR = b"\x89PNG\r\n\x1a\n slixmpp interop avatar"
 
@@ -104,21 +104,5 @@ class Personal(slixmpp.ClientXMPP):
             self.done.set_result(True)
 
 
-async def main():
-    jid, password, port, peer = sys.argv[1:5]
-    xmpp = Personal(jid, password, peer)
-    # The test server uses a self-signed certificate.
-    xmpp.ssl_context.check_hostname = False
-    xmpp.ssl_context.verify_mode = ssl.CERT_NONE
-    xmpp.connect(("127.0.0.1", int(port)))
-    try:
-        await asyncio.wait_for(xmpp.done, 40)
-    except asyncio.TimeoutError:
-        xmpp.result["error"] = "timeout"
-    xmpp.disconnect()
-    await asyncio.sleep(0.3)
-    print(json.dumps(xmpp.result))
-    sys.exit(0 if not xmpp.result.get("error") else 1)
-
-
-asyncio.get_event_loop().run_until_complete(main())
+jid, password, port, peer = sys.argv[1:5]
+run(lambda: Personal(jid, password, peer), port, 40)
