@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { type XmlElement, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xmpp/ns.ts";
-import { connectClient, type TestClient } from "../helpers/client.ts";
-import { startTestServer, type TestServer } from "../helpers/server.ts";
+import type { TestClient } from "../helpers/client.ts";
+import { serverSuite } from "../helpers/suite.ts";
 import { befriend, presence } from "./im-fixtures.ts";
 import { event, getItems, itemIds, itemsOf, notify, publish, pubsubCondition, sendCaps } from "./pep-fixtures.ts";
 
@@ -44,20 +44,8 @@ async function vcardOf(c: TestClient, to?: string): Promise<XmlElement | undefin
 const photoHash = (p: XmlElement) => p.getChild("x", UPDATE)?.getChildText("photo");
 
 describe("avatars: XEP-0084 and XEP-0153 converted by the server (XEP-0398)", () => {
-  let ts: TestServer;
-  const open: TestClient[] = [];
-  const login = async (user: string, opts: Parameters<typeof connectClient>[3] = {}) => {
-    const c = await connectClient(ts, `${user}@localhost`, "pw", { roster: true, ...opts });
-    open.push(c);
-    return c;
-  };
-  before(async () => {
-    ts = await startTestServer({ users: ["alice", "bob", "carol", "dave"].map((u) => [`${u}@localhost`, "pw"]) });
-  });
-  after(async () => {
-    await Promise.all(open.map((c) => c.close()));
-    await ts.stop();
-  });
+  const suite = serverSuite(["alice", "bob", "carol", "dave"], { login: { roster: true } });
+  const login = suite.login;
 
   it("advertises the conversion on the account", async () => {
     const alice = await login("alice");
@@ -190,7 +178,7 @@ describe("avatars: XEP-0084 and XEP-0153 converted by the server (XEP-0398)", ()
     const img = image("carol");
     await publishAvatar(carol, img);
     await carol.close();
-    ts = await ts.restart();
+    await suite.restart();
     const again = await login("carol", { presence: true });
     const self = await again.expect(presence("", again.jid));
     assert.equal(photoHash(self), img.hash);

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { type XmlElement, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xmpp/ns.ts";
-import { connectClient, type TestClient } from "../helpers/client.ts";
-import { startTestServer, type TestServer } from "../helpers/server.ts";
+import type { TestClient } from "../helpers/client.ts";
+import { serverSuite } from "../helpers/suite.ts";
 import { befriend, errorCondition } from "./im-fixtures.ts";
 import {
   event,
@@ -58,20 +58,8 @@ const legacyConference = (jid: string, attrs: Record<string, string> = {}, ...ch
   xml("conference", { jid, ...attrs }, ...children);
 
 describe("bookmarks (XEP-0402 with XEP-0048 compatibility)", () => {
-  let ts: TestServer;
-  const open: TestClient[] = [];
-  const login = async (user: string, opts: Parameters<typeof connectClient>[3] = {}) => {
-    const c = await connectClient(ts, `${user}@localhost`, "pw", opts);
-    open.push(c);
-    return c;
-  };
-  before(async () => {
-    ts = await startTestServer({ users: ["alice", "bob", "carol", "dave"].map((u) => [`${u}@localhost`, "pw"]) });
-  });
-  after(async () => {
-    await Promise.all(open.map((c) => c.close()));
-    await ts.stop();
-  });
+  const suite = serverSuite(["alice", "bob", "carol", "dave"]);
+  const login = suite.login;
 
   it("advertises #compat and #compat-pep on the account", async () => {
     const alice = await login("alice");
@@ -215,7 +203,7 @@ describe("bookmarks (XEP-0402 with XEP-0048 compatibility)", () => {
     const dave = await login("dave");
     await setPrivateBookmarks(dave, legacyConference("attic@conference.localhost", { name: "Attic" }));
     await dave.close();
-    ts = await ts.restart();
+    await suite.restart();
     const again = await login("dave");
     assert.deepEqual(itemIds(await getItems(again, BM2)), ["attic@conference.localhost"]);
     assert.equal((await privateBookmarks(again)).getChild("conference")?.attrs.name, "Attic");

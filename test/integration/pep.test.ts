@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { type XmlElement, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xmpp/ns.ts";
-import { connectClient, type TestClient } from "../helpers/client.ts";
-import { startTestServer, type TestServer } from "../helpers/server.ts";
+import type { TestClient } from "../helpers/client.ts";
+import { serverSuite } from "../helpers/suite.ts";
 import { befriend, errorCondition, subscribe } from "./im-fixtures.ts";
 import {
   configForm,
@@ -31,26 +31,14 @@ const DEVICELIST = "eu.siacs.conversations.axolotl.devicelist";
 const tune = (title: string) => xml("tune", { xmlns: TUNE }, xml("title", null, title));
 
 describe("PEP (XEP-0163 on XEP-0060, XEP-0223 publish-options)", () => {
-  let ts: TestServer;
-  const open: TestClient[] = [];
-  const login = async (user: string, opts: Parameters<typeof connectClient>[3] = {}) => {
-    const c = await connectClient(ts, `${user}@localhost`, "pw", { roster: true, ...opts });
-    open.push(c);
-    return c;
-  };
+  const suite = serverSuite(USERS, { login: { roster: true } });
+  const login = suite.login;
   /** Logs in with caps that say the client wants notifications for `nodes`, and sends that presence. */
   const loginWithCaps = async (user: string, nodes: string[], resource?: string) => {
     const c = await login(user, { resource });
     await sendCaps(c, notify(...nodes));
     return c;
   };
-  before(async () => {
-    ts = await startTestServer({ users: USERS.map((u) => [`${u}@localhost`, "pw"]) });
-  });
-  after(async () => {
-    await Promise.all(open.map((c) => c.close()));
-    await ts.stop();
-  });
 
   it("advertises the pep identity and the pubsub features on the account", async () => {
     const alice = await login("alice");
@@ -373,7 +361,7 @@ describe("PEP (XEP-0163 on XEP-0060, XEP-0223 publish-options)", () => {
       options: { "pubsub#access_model": "open" },
     });
     // A subscriber on a server we cannot reach (no federation here): every notification bounces.
-    const store = ts.server.core.storage.pubsub;
+    const store = suite.ts.server.core.storage.pubsub;
     const node = await store.getNode("hal@localhost", "urn:example:bounce");
     assert.ok(node);
     await store.updateNode("hal@localhost", { ...node, subscriptions: { "ghost@far.example": "subscribed" } });
@@ -473,7 +461,7 @@ describe("PEP (XEP-0163 on XEP-0060, XEP-0223 publish-options)", () => {
       options: { "pubsub#access_model": "whitelist", "pubsub#max_items": "5" },
     });
     await bob.close();
-    ts = await ts.restart();
+    await suite.restart();
     const again = await login("bob");
     const items = await getItems(again, "urn:example:persist");
     assert.equal(itemsOf(items)[0]?.getChild("p")?.text(), "kept");
@@ -481,8 +469,8 @@ describe("PEP (XEP-0163 on XEP-0060, XEP-0223 publish-options)", () => {
       options: { "pubsub#access_model": "whitelist" },
     });
     assert.equal(r.attrs.type, "result", "the stored configuration still matches");
-    await ts.server.core.hosts.get("localhost")?.events.fire("account.deleted", { username: "bob" });
-    assert.deepEqual(await ts.server.core.storage.pubsub.listNodes("bob@localhost"), []);
+    await suite.ts.server.core.hosts.get("localhost")?.events.fire("account.deleted", { username: "bob" });
+    assert.deepEqual(await suite.ts.server.core.storage.pubsub.listNodes("bob@localhost"), []);
   });
 
   it("a contact who unsubscribes loses access to presence nodes", async () => {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { type XmlElement, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xmpp/ns.ts";
-import { connectClient, type TestClient } from "../helpers/client.ts";
-import { startTestServer, type TestServer } from "../helpers/server.ts";
+import type { TestClient } from "../helpers/client.ts";
+import { serverSuite } from "../helpers/suite.ts";
 import { errorCondition } from "./im-fixtures.ts";
 
 const PRIVATE = "jabber:iq:private";
@@ -20,20 +20,8 @@ const notes = (text: string) =>
   xml("storage", { xmlns: "http://miranda-im.org/storage#notes" }, xml("note", null, text));
 
 describe("private XML storage (XEP-0049)", () => {
-  let ts: TestServer;
-  const open: TestClient[] = [];
-  const login = async (user: string) => {
-    const c = await connectClient(ts, `${user}@localhost`, "pw");
-    open.push(c);
-    return c;
-  };
-  before(async () => {
-    ts = await startTestServer({ users: ["alice", "bob"].map((u) => [`${u}@localhost`, "pw"]) });
-  });
-  after(async () => {
-    await Promise.all(open.map((c) => c.close()));
-    await ts.stop();
-  });
+  const suite = serverSuite(["alice", "bob"]);
+  const login = suite.login;
 
   it("stores documents by namespace, returns them to the owner, and an empty element when nothing is stored", async () => {
     const alice = await login("alice");
@@ -95,11 +83,11 @@ describe("private XML storage (XEP-0049)", () => {
     const bob = await login("bob");
     await privateSet(bob, notes("persist me"));
     await bob.close();
-    ts = await ts.restart();
+    await suite.restart();
     const again = await login("bob");
     const got = await privateGet(again, xml("storage", { xmlns: "http://miranda-im.org/storage#notes" }));
     assert.equal(got.getChild("query", PRIVATE)?.getChild("storage")?.getChildText("note"), "persist me");
-    await ts.server.core.hosts.get("localhost")?.events.fire("account.deleted", { username: "bob" });
-    assert.deepEqual(await ts.server.core.storage.kv.keys("localhost", "bob", "private"), []);
+    await suite.ts.server.core.hosts.get("localhost")?.events.fire("account.deleted", { username: "bob" });
+    assert.deepEqual(await suite.ts.server.core.storage.kv.keys("localhost", "bob", "private"), []);
   });
 });

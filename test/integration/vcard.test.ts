@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { type XmlElement, xml } from "../../src/xml/element.ts";
 import { NS } from "../../src/xmpp/ns.ts";
-import { connectClient, type TestClient } from "../helpers/client.ts";
-import { startTestServer, type TestServer } from "../helpers/server.ts";
+import type { TestClient } from "../helpers/client.ts";
+import { serverSuite } from "../helpers/suite.ts";
 import { befriend, errorCondition } from "./im-fixtures.ts";
 import { event, getItems, itemIds, itemsOf, notify, publish, pubsubCondition, sendCaps } from "./pep-fixtures.ts";
 
@@ -23,20 +23,8 @@ function vcardSet(c: TestClient, ...children: XmlElement[]): Promise<XmlElement>
 const vcard4 = (fn: string) => xml("vcard", { xmlns: VCARD4 }, xml("fn", null, xml("text", null, fn)));
 
 describe("vcard-temp (XEP-0054), vCard4 (XEP-0292) and nickname (XEP-0172)", () => {
-  let ts: TestServer;
-  const open: TestClient[] = [];
-  const login = async (user: string, opts: Parameters<typeof connectClient>[3] = {}) => {
-    const c = await connectClient(ts, `${user}@localhost`, "pw", opts);
-    open.push(c);
-    return c;
-  };
-  before(async () => {
-    ts = await startTestServer({ users: ["alice", "bob", "carol", "dave"].map((u) => [`${u}@localhost`, "pw"]) });
-  });
-  after(async () => {
-    await Promise.all(open.map((c) => c.close()));
-    await ts.stop();
-  });
+  const suite = serverSuite(["alice", "bob", "carol", "dave"]);
+  const login = suite.login;
 
   it("stores the user's vCard, which anyone may read at the bare JID", async () => {
     const alice = await login("alice");
@@ -77,11 +65,11 @@ describe("vcard-temp (XEP-0054), vCard4 (XEP-0292) and nickname (XEP-0172)", () 
     const carol = await login("carol");
     await vcardSet(carol, xml("FN", null, "Carol"));
     await carol.close();
-    ts = await ts.restart();
+    await suite.restart();
     const again = await login("carol");
     assert.equal((await vcardGet(again)).getChild("vCard", VCARD)?.getChildText("FN"), "Carol");
-    await ts.server.core.hosts.get("localhost")?.events.fire("account.deleted", { username: "carol" });
-    assert.equal(await ts.server.core.storage.kv.get("localhost", "carol", "vcard", ""), null);
+    await suite.ts.server.core.hosts.get("localhost")?.events.fire("account.deleted", { username: "carol" });
+    assert.equal(await suite.ts.server.core.storage.kv.get("localhost", "carol", "vcard", ""), null);
   });
 
   it("publishes a vCard4 to urn:xmpp:vcard4, notifies interested contacts, and serves it by PEP and by IQ", async () => {
