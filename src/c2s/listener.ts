@@ -1,45 +1,13 @@
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { createSecureContext, createServer as createTlsServer, type SecureContext, type TLSSocket } from "node:tls";
 import { StreamError } from "../core/errors.ts";
+import { closeAll, listenAll } from "../core/listen.ts";
 import type { Listener, ListenerInfo, Server } from "../core/server.ts";
 import { streamErrorElement } from "../core/stanza.ts";
 import { NS } from "../xmpp/ns.ts";
 import { serverEndPointHash } from "./channel-binding.ts";
 import { C2sStream } from "./stream.ts";
 import { TcpTransport } from "./tcp-transport.ts";
-
-/** Binds a net/tls server on every interface; resolves with the port actually bound (0 → ephemeral). */
-export async function listenAll(
-  make: () => NetServer,
-  interfaces: string[],
-  port: number,
-): Promise<{ servers: NetServer[]; port: number; addresses: string[] }> {
-  const servers: NetServer[] = [];
-  const addresses: string[] = [];
-  let bound = port;
-  for (const iface of interfaces) {
-    const srv = make();
-    await new Promise<void>((resolve, reject) => {
-      srv.once("error", reject);
-      // With port 0 on several interfaces, the first bind picks the port and the rest reuse it.
-      srv.listen({ host: iface, port: bound, backlog: 1024 }, () => {
-        srv.off("error", reject);
-        resolve();
-      });
-    });
-    const addr = srv.address();
-    if (addr && typeof addr === "object") {
-      bound = addr.port;
-      addresses.push(addr.address);
-    }
-    servers.push(srv);
-  }
-  return { servers, port: bound, addresses };
-}
-
-export function closeAll(servers: NetServer[]): Promise<void> {
-  return Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined);
-}
 
 /**
  * Client-to-server listeners: STARTTLS on `c2s.port` and direct TLS (XEP-0368) on `c2s.tls_port`.

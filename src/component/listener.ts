@@ -1,6 +1,6 @@
 import { createServer, type Server as NetServer } from "node:net";
-import { closeAll, listenAll } from "../c2s/listener.ts";
 import { TcpTransport } from "../c2s/tcp-transport.ts";
+import { closeAll, listenAll } from "../core/listen.ts";
 import type { Listener, ListenerInfo, Server } from "../core/server.ts";
 import { NS } from "../xmpp/ns.ts";
 import { ComponentStream } from "./stream.ts";

@@ -63,27 +63,3 @@ export class EventBus<M> {
     return false;
   }
 }
-
-/**
- * A transform hook: folds a value through every handler in priority order (e.g. to let modules add
- * stream features or disco extensions). Kept apart from notify events on purpose.
- */
-export class TransformHook<V, C> {
-  private readonly entries: { fn: (value: V, ctx: C) => V; priority: number }[] = [];
-
-  add(fn: (value: V, ctx: C) => V, priority = 0): () => void {
-    const entry = { fn, priority };
-    this.entries.push(entry);
-    this.entries.sort((a, b) => b.priority - a.priority);
-    return () => {
-      const i = this.entries.indexOf(entry);
-      if (i >= 0) this.entries.splice(i, 1);
-    };
-  }
-
-  run(value: V, ctx: C): V {
-    let v = value;
-    for (const e of this.entries) v = e.fn(v, ctx);
-    return v;
-  }
-}

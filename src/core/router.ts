@@ -5,7 +5,7 @@ import { StanzaError } from "./errors.ts";
 import type { Destination, Host, HostEvents, RemoteRoute, StanzaEvent } from "./host.ts";
 import type { Session } from "./session.ts";
 import type { SessionManager } from "./sessions.ts";
-import { errorReply, errorReplyFrom } from "./stanza.ts";
+import { errorReplyFrom } from "./stanza.ts";
 
 /**
  * The stanza router (RFC 6120 §10). Given a stanza whose `from` is already validated and stamped, it
@@ -155,11 +155,5 @@ export class Router {
       reply.attrs.from = sender.domain;
     }
     await this.route(reply, null);
-  }
-
-  /** Convenience for modules: answer a stanza with an error. */
-  async replyError(stanza: XmlElement, type: StanzaError["type"], condition: StanzaError["condition"], text?: string) {
-    const reply = errorReply(stanza, type, condition, text);
-    if (reply) await this.route(reply, null);
   }
 }

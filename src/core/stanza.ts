@@ -67,11 +67,6 @@ export function streamErrorElement(err: StreamError): XmlElement {
   );
 }
 
-/** The payload element of an iq get/set (its single child element), if any. */
-export function iqPayload(iq: XmlElement): XmlElement | undefined {
-  return iq.firstElement();
-}
-
 /** XEP-0203 delayed-delivery stamp. */
 export function delayElement(from: string, when: Date, reason?: string): XmlElement {
   return xml("delay", { xmlns: NS.delay, from, stamp: when.toISOString().replace(/\.\d{3}Z$/, "Z") }, reason);

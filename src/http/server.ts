@@ -2,7 +2,7 @@ import { createServer, type Server as HttpServer, type IncomingMessage, type Ser
 import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { serverEndPointHash } from "../c2s/channel-binding.ts";
-import { listenAll } from "../c2s/listener.ts";
+import { listenAll } from "../core/listen.ts";
 import type { Listener, ListenerInfo, Server } from "../core/server.ts";
 import { readBody } from "./body.ts";
 import { BoshEndpoint } from "./bosh.ts";
