@@ -9,8 +9,8 @@ import { type JidError, normalizeLocal } from "../jid/jid.ts";
 import type { Invite } from "../storage/invites.ts";
 import { xml } from "../xml/element.ts";
 import { NS } from "../xmpp/ns.ts";
+import { hasFrom, outbound } from "../xmpp/subscription-states.ts";
 import type { RosterService } from "./im/roster-service.ts";
-import { hasFrom, outbound } from "./im/subscription-states.ts";
 import { registerInviteCommands } from "./invites/commands.ts";
 
 /** Invitations on a running host, for registration (XEP-0445), the web invite page and ad-hoc commands. */

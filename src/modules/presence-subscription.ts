@@ -8,10 +8,10 @@ import type { C2sSession } from "../core/session.ts";
 import { delayElement } from "../core/stanza.ts";
 import type { Jid } from "../jid/jid.ts";
 import { xml } from "../xml/element.ts";
+import { hasFrom, inbound, outbound, type SubscriptionType, type Transition } from "../xmpp/subscription-states.ts";
 import { availableResources, readdress, sendPresenceOf, sendUnavailableOf } from "./im/presence-util.ts";
 import type { RosterService } from "./im/roster-service.ts";
 import { parseStoredStanza } from "./im/stored-stanza.ts";
-import { hasFrom, inbound, outbound, type SubscriptionType, type Transition } from "./im/subscription-states.ts";
 
 export class PresenceSubscriptions {
   constructor(

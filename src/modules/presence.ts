@@ -1,7 +1,7 @@
 import type { StanzaEvent } from "../core/host.ts";
 import type { ModuleDefinition } from "../core/module.ts";
 import type { C2sSession } from "../core/session.ts";
-import { isSubscriptionType } from "./im/subscription-states.ts";
+import { isSubscriptionType } from "../xmpp/subscription-states.ts";
 import { PresenceBroadcast } from "./presence-broadcast.ts";
 import { PresenceSubscriptions } from "./presence-subscription.ts";
 

@@ -5,10 +5,10 @@ import { type Jid, makeJid } from "../jid/jid.ts";
 import type { RosterItem } from "../storage/types.ts";
 import { xml } from "../xml/element.ts";
 import { NS } from "../xmpp/ns.ts";
+import { hasFrom, hasTo, stateOf } from "../xmpp/subscription-states.ts";
 import { sendUnavailableOf } from "./im/presence-util.ts";
 import { itemElement, parseRosterSet } from "./im/roster-items.ts";
 import { HostRoster, type RosterService } from "./im/roster-service.ts";
-import { hasFrom, hasTo, stateOf } from "./im/subscription-states.ts";
 
 declare module "../core/module.ts" {
   interface HostServices {

@@ -11,7 +11,7 @@ import {
   type SubscriptionType,
   stateOf,
   tableRow,
-} from "../../src/modules/im/subscription-states.ts";
+} from "../../src/xmpp/subscription-states.ts";
 
 /**
  * RFC 6121 Appendix A, transcribed row by row in the RFC's own layout ("EXISTING STATE | ROUTE?/DELIVER? |

@@ -11,9 +11,9 @@ import type { SessionManager } from "../../core/sessions.ts";
 import type { Roster, RosterItem, Storage } from "../../storage/types.ts";
 import { type XmlElement, xml } from "../../xml/element.ts";
 import { NS } from "../../xmpp/ns.ts";
+import { fieldsOf, hasFrom, type SubState, stateOf, type Transition } from "../../xmpp/subscription-states.ts";
 import { KeyedLock } from "./keyed-lock.ts";
 import { itemElement, removedItemElement, sameForClient } from "./roster-items.ts";
-import { fieldsOf, hasFrom, type SubState, stateOf, type Transition } from "./subscription-states.ts";
 
 /** Key-value store holding requests from contacts not in the roster: key = contact bare JID, value = the stanza. */
 const PENDING_STORE = "roster-pending-in";

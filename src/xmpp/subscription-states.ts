@@ -6,7 +6,7 @@
  * the user's presence, "Pending Out" = the user asked and the contact has not answered, "Pending In" = the
  * contact asked and the user has not answered.
  */
-import type { Subscription } from "../../storage/types.ts";
+import type { Subscription } from "../storage/types.ts";
 
 export type SubState =
   | "None"
